@@ -1,0 +1,235 @@
+package dev.autodiff.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * The backward pass, in functional and accumulating forms, and the switch that turns recording
+ * off.
+ *
+ * <p>Backward walks the current thread's tape from the newest entry that produced an output back
+ * to the start. Each entry whose output has a cotangent applies its VJP and adds the results into
+ * its inputs' cotangents (so fan-out needs nothing special); entries with no cotangent cannot reach
+ * the outputs and are skipped. Nothing is sorted and nothing recurses.
+ */
+public final class Autograd {
+  private Autograd() {}
+
+  /** Turns recording off on this thread until closed: {@code try (var g = Autograd.noGrad())}. */
+  public static NoGrad noGrad() {
+    ThreadState state = ThreadState.get();
+    NoGrad g = new NoGrad(state, state.gradEnabled);
+    state.gradEnabled = false;
+    return g;
+  }
+
+  /** True when ops on this thread are being recorded. */
+  public static boolean isGradEnabled() {
+    return ThreadState.get().gradEnabled;
+  }
+
+  /** Restores the recording state that {@link #noGrad()} found. */
+  public static final class NoGrad implements AutoCloseable {
+    private final ThreadState state;
+    private final boolean previous;
+
+    private NoGrad(ThreadState state, boolean previous) {
+      this.state = state;
+      this.previous = previous;
+    }
+
+    @Override
+    public void close() {
+      state.gradEnabled = previous;
+    }
+  }
+
+  /**
+   * The gradient of a one-element {@code output} with respect to {@code input}, leaving {@code
+   * grad()} untouched. With {@code createGraph} the result is itself differentiable.
+   */
+  public static Tensor grad(Tensor output, Tensor input, boolean createGraph) {
+    return grad(List.of(output), List.of(input), createGraph).get(0);
+  }
+
+  /** The gradients of a one-element {@code output} with respect to each of {@code inputs}. */
+  public static List<Tensor> grad(Tensor output, List<Tensor> inputs, boolean createGraph) {
+    return grad(List.of(output), inputs, createGraph);
+  }
+
+  /**
+   * The gradients of the sum of one-element {@code outputs} with respect to each of {@code
+   * inputs}; an input the outputs do not depend on gets zeros.
+   */
+  public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, boolean createGraph) {
+    return grad(outputs, null, inputs, createGraph, createGraph);
+  }
+
+  /**
+   * The full form: vector-Jacobian products of {@code outputs} with cotangents {@code seeds} (null
+   * seeds mean 1 for one-element outputs) with respect to {@code inputs}.
+   */
+  public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> seeds, List<Tensor> inputs,
+      boolean retainGraph, boolean createGraph) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new IllegalArgumentException("grad: needs at least one input");
+    }
+    for (Tensor in : inputs) {
+      if (in == null || !in.tracked()) {
+        throw new IllegalArgumentException(
+            "grad: every input must require gradients (call requiresGrad() on it)");
+      }
+    }
+    Tensor[] out = run(outputs, seeds, inputs, retainGraph, createGraph);
+    List<Tensor> result = new ArrayList<>(out.length);
+    for (int i = 0; i < out.length; i++) {
+      result.add(out[i] != null ? out[i] : inputs.get(i).zerosLike());
+    }
+    return result;
+  }
+
+  /** Accumulates the gradients of {@code output} into the {@code grad()} of every leaf. */
+  public static void backward(Tensor output, Tensor seed, boolean retainGraph,
+      boolean createGraph) {
+    if (output == null) {
+      throw new IllegalArgumentException("backward: output is null");
+    }
+    run(List.of(output), seed == null ? null : Arrays.asList(seed), null,
+        retainGraph || createGraph, createGraph);
+  }
+
+  private static Tensor[] run(List<Tensor> outputs, List<Tensor> seeds, List<Tensor> inputs,
+      boolean retain, boolean create) {
+    if (outputs == null || outputs.isEmpty()) {
+      throw new IllegalArgumentException("backward: needs at least one output");
+    }
+    if (seeds != null && seeds.size() != outputs.size()) {
+      throw new IllegalArgumentException("backward: " + seeds.size() + " seeds for "
+          + outputs.size() + " outputs");
+    }
+    ThreadState state = ThreadState.get();
+    Tape tape = state.tape;
+    IdentityHashMap<Tensor, Tensor> leafGrads = new IdentityHashMap<>();
+    IdentityHashMap<Tensor, Integer> wanted = new IdentityHashMap<>();
+    Tensor[] results = new Tensor[inputs == null ? 0 : inputs.size()];
+    if (inputs != null) {
+      for (int i = 0; i < inputs.size(); i++) {
+        wanted.putIfAbsent(inputs.get(i), i);
+      }
+    }
+    int start = -1;
+    boolean was = state.gradEnabled;
+    boolean done = false;
+    try {
+      for (int i = 0; i < outputs.size(); i++) {
+        Tensor out = outputs.get(i);
+        Tensor seed = seedFor(out, seeds == null ? null : seeds.get(i));
+        if (out.node == null) {
+          leafGrads.merge(out, seed, Tensor::add);
+        } else {
+          OpContext e = onThisTape(tape, out.node);
+          e.cotangent = e.cotangent == null ? seed : e.cotangent.add(seed);
+          start = Math.max(start, e.index);
+        }
+      }
+      state.gradEnabled = create;
+      for (int i = start; i >= 0; i--) {
+        OpContext e = tape.get(i);
+        Tensor gy = e.cotangent;
+        if (gy == null) {
+          continue; // cannot reach the outputs
+        }
+        e.cotangent = null;
+        Integer slot = wanted.get(e.output);
+        if (slot != null) {
+          results[slot] = gy;
+        }
+        Tensor[] grads = e.op.vjp(e, gy);
+        Tensor[] in = e.inputs;
+        for (int j = 0; j < grads.length; j++) {
+          Tensor g = grads[j];
+          if (g == null) {
+            continue;
+          }
+          Tensor x = in[j];
+          if (x.node != null) {
+            OpContext p = onThisTape(tape, x.node);
+            p.cotangent = p.cotangent == null ? g : p.cotangent.add(g);
+          } else if (x.requiresGrad) {
+            leafGrads.merge(x, g, Tensor::add);
+          }
+        }
+        if (!retain) {
+          tape.release(e);
+        }
+      }
+      done = true;
+    } finally {
+      state.gradEnabled = was;
+      if (!done) {
+        for (int i = Math.min(start, tape.size() - 1); i >= 0; i--) {
+          tape.get(i).cotangent = null;
+        }
+      }
+      if (!retain) {
+        tape.trim();
+      }
+    }
+    if (inputs == null) {
+      for (var entry : leafGrads.entrySet()) {
+        entry.getKey().accumulateGrad(entry.getValue(), create);
+      }
+    } else {
+      for (int i = 0; i < results.length; i++) {
+        Tensor in = inputs.get(i);
+        Integer slot = wanted.get(in);
+        Tensor r = in.node == null ? leafGrads.get(in) : results[slot];
+        results[i] = r;
+      }
+    }
+    return results;
+  }
+
+  private static Tensor seedFor(Tensor out, Tensor seed) {
+    if (out == null) {
+      throw new IllegalArgumentException("backward: output is null");
+    }
+    out.checkOpen("backward");
+    if (!out.tracked()) {
+      throw new IllegalStateException("backward: the tensor of shape " + out.shape()
+          + " does not require gradients and has no recorded history (was it computed inside "
+          + "noGrad(), or from inputs without requiresGrad()?)");
+    }
+    if (seed == null) {
+      if (out.numel() != 1) {
+        throw new IllegalArgumentException("backward: the output has shape " + out.shape()
+            + "; a seed is needed for an output with more than one element (pass "
+            + "backward(seed) with a cotangent of that shape)");
+      }
+      return out.onesLike();
+    }
+    seed.checkOpen("backward");
+    if (!seed.shape().equals(out.shape())) {
+      throw new IllegalArgumentException("backward: seed shape " + seed.shape()
+          + " does not match output shape " + out.shape());
+    }
+    if (!seed.device().equals(out.device())) {
+      throw new IllegalArgumentException("backward: seed is on " + seed.device()
+          + " but the output is on " + out.device());
+    }
+    return seed.to(out.dtype());
+  }
+
+  private static OpContext onThisTape(Tape tape, OpContext e) {
+    if (e.released) {
+      throw e.spent();
+    }
+    if (e.index >= tape.size() || tape.get(e.index) != e) {
+      throw new IllegalStateException("backward: " + e.name()
+          + " was recorded on another thread's tape; each thread backpropagates its own ops");
+    }
+    return e;
+  }
+}

@@ -1,0 +1,108 @@
+package dev.autodiff.core;
+
+/**
+ * The service interface of primitive kernels over raw {@link Storage}. The CPU backend is built in;
+ * others (CUDA) are found at run time through {@link java.util.ServiceLoader}.
+ *
+ * <p>Every storage is contiguous and row-major. Shapes are passed beside the storages; the ops
+ * layer has already validated them, so a backend checks only what it alone can know. Unless a
+ * method says otherwise, the inputs of one call share a dtype and the result has that dtype.
+ */
+public interface Backend {
+  /** A short name for logs and messages, e.g. {@code cpu}. */
+  String name();
+
+  /** True when this backend owns storages on {@code device}. */
+  boolean supports(Device device);
+
+  // ---- data movement ------------------------------------------------------------------------
+
+  /** A storage holding {@code data} (which the backend may adopt without copying). */
+  Storage fromFloats(Device device, float[] data);
+
+  /** A storage holding {@code data} (which the backend may adopt without copying). */
+  Storage fromDoubles(Device device, double[] data);
+
+  /** A storage holding {@code data} (which the backend may adopt without copying). */
+  Storage fromLongs(Device device, long[] data);
+
+  /** The elements as floats, converted from any dtype. */
+  float[] toFloatArray(Storage x);
+
+  /** The elements as doubles, converted from any dtype. */
+  double[] toDoubleArray(Storage x);
+
+  /** The elements as longs, converted (truncated) from any dtype. */
+  long[] toLongArray(Storage x);
+
+  /** A new storage of {@code n} elements, each {@code value}. */
+  Storage full(Device device, DType dtype, long n, double value);
+
+  /** The elements converted to {@code dtype}. */
+  Storage cast(Storage x, DType dtype);
+
+  // ---- elementwise --------------------------------------------------------------------------
+
+  /** {@code op} applied to each element, with the op's constants {@code p} and {@code q}. */
+  Storage unary(UnaryOp op, Storage x, double p, double q);
+
+  /** {@code op} on {@code a} and {@code b} broadcast to {@code out}. */
+  Storage binary(BinaryOp op, Storage a, Shape aShape, Storage b, Shape bShape, Shape out);
+
+  /** {@code cond != 0 ? a : b}, all three broadcast to {@code out}; {@code cond} may differ in dtype. */
+  Storage where(Storage cond, Shape cShape, Storage a, Shape aShape, Storage b, Shape bShape,
+      Shape out);
+
+  /** {@code x} broadcast (copied) to {@code out}. */
+  Storage expand(Storage x, Shape shape, Shape out);
+
+  // ---- reductions ---------------------------------------------------------------------------
+
+  /** {@code op} along {@code axis}; the result has {@code shape} with {@code axis} removed. */
+  Storage reduce(ReduceOp op, Storage x, Shape shape, int axis);
+
+  /** Softmax, or log-softmax when {@code log}, along {@code axis}, stable for large logits. */
+  Storage softmax(Storage x, Shape shape, int axis, boolean log);
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  /**
+   * Batched {@code op(a) @ op(b)} where {@code op} transposes the last two axes when its flag is
+   * set (no copy is made). Both shapes have rank &gt;= 2; leading (batch) axes broadcast to those of
+   * {@code out}.
+   */
+  Storage matmul(Storage a, Shape aShape, boolean transA, Storage b, Shape bShape, boolean transB,
+      Shape out);
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  /** The axes of {@code x} reordered: axis {@code i} of the result is axis {@code perm[i]} of x. */
+  Storage permute(Storage x, Shape shape, int[] perm);
+
+  /** Elements {@code from} (inclusive) to {@code to} (exclusive) along {@code axis}. */
+  Storage slice(Storage x, Shape shape, int axis, int from, int to);
+
+  /** The inverse of slice: zeros of size {@code total} along {@code axis}, x placed at {@code from}. */
+  Storage pad(Storage x, Shape shape, int axis, int from, int total);
+
+  /** The inputs joined along {@code axis}; they agree on every other axis. */
+  Storage concat(Storage[] xs, Shape[] shapes, int axis);
+
+  /** Slices {@code index[i]} of {@code axis}, in order; {@code index} is INT64 of {@code n} elements. */
+  Storage indexSelect(Storage x, Shape shape, int axis, Storage index, int n);
+
+  /** The inverse of indexSelect: zeros of {@code out}, with slice i of src added at index[i]. */
+  Storage indexAdd(Storage src, Shape srcShape, int axis, Storage index, Shape out);
+
+  /**
+   * {@code out[..i..] = x[..index[..i..]..]} along {@code axis}; the index (INT64) has x's shape
+   * except along {@code axis}.
+   */
+  Storage gather(Storage x, Shape shape, int axis, Storage index, Shape indexShape);
+
+  /** The inverse of gather: zeros of {@code out}, with src added at the indexed positions. */
+  Storage scatterAdd(Storage src, Shape indexShape, int axis, Storage index, Shape out);
+
+  /** One-hot rows of {@code classes} entries in {@code dtype} for INT64 labels in [0, classes). */
+  Storage oneHot(Storage labels, int classes, DType dtype);
+}

@@ -1,0 +1,160 @@
+package dev.autodiff.core;
+
+import java.util.Objects;
+
+/**
+ * One differentiable operation, defined in one place: its name, its forward and its
+ * vector-Jacobian product. Built-in ops live in {@link Ops}; users define their own with {@link
+ * #define}, and those record on the tape exactly like built-in ones.
+ *
+ * <pre>{@code
+ * Op cube = Op.define("cube",
+ *     (ctx, x) -> x[0].pow(3),
+ *     (ctx, gy) -> new Tensor[] {gy.mul(ctx.input(0).pow(2).mul(3))});
+ * Tensor y = cube.apply(x);
+ * }</pre>
+ */
+public final class Op {
+  /** Computes the output from the inputs; may {@link OpContext#save} tensors for backward. */
+  @FunctionalInterface
+  public interface Forward {
+    Tensor apply(OpContext ctx, Tensor[] inputs);
+  }
+
+  /**
+   * Maps the output's cotangent to one cotangent per input (null where {@link
+   * OpContext#needsInputGrad} is false), each of its input's shape, written with ordinary tensor
+   * ops so that it is itself differentiable.
+   */
+  @FunctionalInterface
+  public interface Backward {
+    Tensor[] apply(OpContext ctx, Tensor gradOutput);
+  }
+
+  private final String name;
+  private final Forward forward;
+  private final Backward backward;
+  private final boolean userDefined;
+
+  private Op(String name, Forward forward, Backward backward, boolean userDefined) {
+    this.name = name;
+    this.forward = forward;
+    this.backward = backward;
+    this.userDefined = userDefined;
+  }
+
+  /**
+   * A user-defined differentiable op, like {@code torch.autograd.Function}: the forward runs with
+   * recording off, and one tape entry stands for the whole op.
+   */
+  public static Op define(String name, Forward forward, Backward backward) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(forward, "forward");
+    Objects.requireNonNull(backward, "backward");
+    return new Op(name, forward, backward, true);
+  }
+
+  static Op builtin(String name, Forward forward, Backward backward) {
+    return new Op(name, forward, backward, false);
+  }
+
+  static Op nonDifferentiable(String name, Forward forward) {
+    return new Op(name, forward, null, false);
+  }
+
+  /** The op's name, as errors and gradient checks report it. */
+  public String name() {
+    return name;
+  }
+
+  /** False for ops whose outputs never carry gradients (comparisons, argmax, oneHot). */
+  public boolean isDifferentiable() {
+    return backward != null;
+  }
+
+  /** Applies the op to the inputs, recording it when an input needs gradients. */
+  public Tensor apply(Tensor... inputs) {
+    if (inputs == null || inputs.length == 0) {
+      throw new IllegalArgumentException(name + ": needs at least one input");
+    }
+    for (int i = 0; i < inputs.length; i++) {
+      if (inputs[i] == null) {
+        throw new IllegalArgumentException(name + ": input " + i + " is null");
+      }
+    }
+    return run(new OpContext(), inputs.clone());
+  }
+
+  Tensor run(OpContext ctx, Tensor... inputs) {
+    boolean tracked = false;
+    for (Tensor t : inputs) {
+      t.checkOpen(name);
+      tracked |= t.tracked();
+    }
+    ThreadState state = ThreadState.get();
+    boolean record = tracked && backward != null && state.gradEnabled;
+    ctx.inputs = inputs;
+    Tensor out;
+    if (userDefined) {
+      out = runUserForward(ctx, inputs, state);
+    } else {
+      out = forward.apply(ctx, inputs);
+    }
+    if (record) {
+      ctx.op = this;
+      ctx.output = out;
+      out.node = ctx;
+      state.tape.record(ctx);
+    }
+    return out;
+  }
+
+  private Tensor runUserForward(OpContext ctx, Tensor[] inputs, ThreadState state) {
+    boolean was = state.gradEnabled;
+    state.gradEnabled = false;
+    Tensor out;
+    try {
+      out = forward.apply(ctx, inputs);
+    } finally {
+      state.gradEnabled = was;
+    }
+    if (out == null) {
+      throw new IllegalStateException(name + ": forward returned null");
+    }
+    if (out.node != null || out.requiresGrad) {
+      out = out.alias(); // the op's output must be a fresh node, never an input itself
+    }
+    return out;
+  }
+
+  /** Runs the VJP and checks that it gave one gradient of the right shape per input. */
+  Tensor[] vjp(OpContext ctx, Tensor gradOutput) {
+    Tensor[] grads = backward.apply(ctx, gradOutput);
+    if (grads == null || grads.length != ctx.inputs.length) {
+      throw new IllegalStateException(name + ": backward returned "
+          + (grads == null ? "null" : grads.length + " gradients") + " for "
+          + ctx.inputs.length + " inputs");
+    }
+    for (int i = 0; i < grads.length; i++) {
+      Tensor g = grads[i];
+      Tensor in = ctx.inputs[i];
+      if (g == null || !in.tracked()) {
+        grads[i] = null;
+        continue;
+      }
+      if (!g.shape().equals(in.shape())) {
+        throw new IllegalStateException(name + ": backward returned a gradient of shape "
+            + g.shape() + " for input " + i + " of shape " + in.shape());
+      }
+      if (g.dtype() != in.dtype()) {
+        grads[i] = g.to(in.dtype());
+      }
+    }
+    return grads;
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

@@ -1,0 +1,426 @@
+package dev.autodiff.core;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Every built-in op, each defined once: name, forward (a call into the {@link Backend}) and VJP
+ * (ordinary tensor ops, so backward is itself differentiable). {@link #all()} enumerates them, which
+ * is how the gradient checks prove that every differentiable op is covered.
+ *
+ * <p>Ops with settings (an axis, a slope) take them from the {@link OpContext} the matching {@link
+ * Tensor} method fills in; call those methods rather than {@link Op#apply} on these.
+ */
+public final class Ops {
+  private Ops() {}
+
+  // ---- elementwise, one input ---------------------------------------------------------------
+
+  public static final Op NEG = unary("neg", UnaryOp.NEG, (c, g) -> g.neg());
+  public static final Op EXP = unary("exp", UnaryOp.EXP, (c, g) -> g.mul(c.output()));
+  public static final Op LOG = unary("log", UnaryOp.LOG, (c, g) -> g.div(c.input(0)));
+  public static final Op SQRT = unary("sqrt", UnaryOp.SQRT,
+      (c, g) -> g.div(c.output().mul(2)));
+  public static final Op ABS = unary("abs", UnaryOp.ABS, (c, g) -> g.mul(c.input(0).sign()));
+  /** d tanh = 1 - tanh^2, from the saved output. */
+  public static final Op TANH = unary("tanh", UnaryOp.TANH,
+      (c, g) -> g.mul(c.output().mul(c.output()).neg().add(1)));
+  /** d sigmoid = y (1 - y), from the saved output. */
+  public static final Op SIGMOID = unary("sigmoid", UnaryOp.SIGMOID,
+      (c, g) -> g.mul(c.output().mul(c.output().neg().add(1))));
+  public static final Op RELU = unary("relu", UnaryOp.RELU, (c, g) -> g.mul(c.input(0).gt(0)));
+  public static final Op LEAKY_RELU = unary("leakyRelu", UnaryOp.LEAKY_RELU,
+      (c, g) -> g.mul(c.input(0).gt(0).mul(1 - c.p).add(c.p)));
+  /** d elu = 1 for x &gt; 0, else y + alpha. */
+  public static final Op ELU = unary("elu", UnaryOp.ELU,
+      (c, g) -> g.mul(Tensor.where(c.input(0).gt(0), c.output().onesLike(), c.output().add(c.p))));
+  public static final Op SOFTPLUS = unary("softplus", UnaryOp.SOFTPLUS,
+      (c, g) -> g.mul(c.input(0).sigmoid()));
+  public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
+      (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
+  /** x^p for a constant p: p x^(p-1). */
+  public static final Op POW_SCALAR = unary("powScalar", UnaryOp.POW,
+      (c, g) -> g.mul(c.input(0).pow(c.p - 1).mul(c.p)));
+
+  // ---- elementwise, two broadcast inputs ----------------------------------------------------
+
+  public static final Op ADD = binary("add", BinaryOp.ADD,
+      (c, g) -> grads(c, g, g));
+  public static final Op SUB = binary("sub", BinaryOp.SUB,
+      (c, g) -> grads(c, g, c.needsInputGrad(1) ? g.neg() : null));
+  public static final Op MUL = binary("mul", BinaryOp.MUL,
+      (c, g) -> grads(c, c.needsInputGrad(0) ? g.mul(c.input(1)) : null,
+          c.needsInputGrad(1) ? g.mul(c.input(0)) : null));
+  /** d(a/b) = g/b and -g a/b^2 = -g (a/b)/b. */
+  public static final Op DIV = binary("div", BinaryOp.DIV,
+      (c, g) -> grads(c, c.needsInputGrad(0) ? g.div(c.input(1)) : null,
+          c.needsInputGrad(1) ? g.mul(c.output()).div(c.input(1)).neg() : null));
+  /** d(a^b) = g b a^(b-1) and g a^b log a. */
+  public static final Op POW = binary("pow", BinaryOp.POW,
+      (c, g) -> grads(c,
+          c.needsInputGrad(0) ? g.mul(c.input(1)).mul(c.input(0).pow(c.input(1).sub(1))) : null,
+          c.needsInputGrad(1) ? g.mul(c.output()).mul(c.input(0).log()) : null));
+
+  public static final Op GT = comparison("gt", BinaryOp.GT);
+  public static final Op LT = comparison("lt", BinaryOp.LT);
+  public static final Op GE = comparison("ge", BinaryOp.GE);
+  public static final Op LE = comparison("le", BinaryOp.LE);
+  public static final Op EQ = comparison("eq", BinaryOp.EQ);
+  public static final Op SIGN = Op.nonDifferentiable("sign",
+      (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.SIGN, x[0].storage(), 0, 0), x[0].shape()));
+  public static final Op INSIDE = Op.nonDifferentiable("inside",
+      (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.INSIDE, x[0].storage(), c.p, c.q),
+          x[0].shape()));
+
+  /** where(cond, a, b): the gradient goes to a where cond holds and to b elsewhere. */
+  public static final Op WHERE = Op.builtin("where",
+      (c, x) -> {
+        Shape out = Shape.broadcast("where",
+            Shape.broadcast("where", x[0].shape(), x[1].shape()), x[2].shape());
+        return make(x[1], x[1].backend().where(x[0].storage(), x[0].shape(), x[1].storage(),
+            x[1].shape(), x[2].storage(), x[2].shape(), out), out);
+      },
+      (c, g) -> {
+        Tensor zero = g.zerosLike();
+        Tensor cond = c.input(0);
+        return new Tensor[] {null,
+            c.needsInputGrad(1) ? sumTo(Tensor.where(cond, g, zero), c.input(1).shape()) : null,
+            c.needsInputGrad(2) ? sumTo(Tensor.where(cond, zero, g), c.input(2).shape()) : null};
+      });
+
+  public static final Op CAST = Op.builtin("cast",
+      (c, x) -> make(x[0], x[0].backend().cast(x[0].storage(), c.dtype), x[0].shape(),
+          c.dtype),
+      (c, g) -> one(g.to(c.input(0).dtype())));
+
+  /** A copy on another device; the gradient goes back to the source device. */
+  public static final Op TO_DEVICE = Op.builtin("toDevice",
+      (c, x) -> x[0].transferTo(c.device),
+      (c, g) -> one(g.to(c.input(0).device())));
+
+  // ---- broadcasting and its inverse ---------------------------------------------------------
+
+  /** Copies x to a larger broadcast shape; the VJP sums back (the one unbroadcast helper). */
+  public static final Op EXPAND = Op.builtin("expand",
+      (c, x) -> make(x[0], x[0].backend().expand(x[0].storage(), x[0].shape(), c.shape), c.shape),
+      (c, g) -> one(sumTo(g, c.input(0).shape())));
+
+  /** Sums x down to a shape it was broadcast from; the VJP expands back. */
+  public static final Op SUM_TO = Op.builtin("sumTo",
+      (c, x) -> sumToForward(x[0], c.shape),
+      (c, g) -> one(g.expand(c.input(0).shape().toArray())));
+
+  // ---- reductions ---------------------------------------------------------------------------
+
+  public static final Op SUM = Op.builtin("sum",
+      (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.SUM, x[0].storage(), x[0].shape(),
+          c.axis), x[0].shape().reduce(c.axis, c.keepDims)),
+      (c, g) -> one(g.reshape(c.input(0).shape().reduce(c.axis, true).toArray())
+          .expand(c.input(0).shape().toArray())));
+
+  /** max along an axis; the gradient goes to the (first) maximal element, as PyTorch's max(dim). */
+  public static final Op MAX = extreme("max", ReduceOp.MAX, ReduceOp.ARGMAX);
+
+  public static final Op MIN = extreme("min", ReduceOp.MIN, ReduceOp.ARGMIN);
+
+  public static final Op ARGMAX = Op.nonDifferentiable("argmax",
+      (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.ARGMAX, x[0].storage(), x[0].shape(),
+          c.axis), x[0].shape().reduce(c.axis, c.keepDims), DType.INT64));
+
+  public static final Op ARGMIN = Op.nonDifferentiable("argmin",
+      (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.ARGMIN, x[0].storage(), x[0].shape(),
+          c.axis), x[0].shape().reduce(c.axis, c.keepDims), DType.INT64));
+
+  /** A fused, stable logSumExp; its VJP is g times the softmax, exp(x - lse). */
+  public static final Op LOG_SUM_EXP = Op.builtin("logSumExp",
+      (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.LOG_SUM_EXP, x[0].storage(),
+          x[0].shape(), c.axis), x[0].shape().reduce(c.axis, c.keepDims)),
+      (c, g) -> {
+        int[] kept = c.input(0).shape().reduce(c.axis, true).toArray();
+        return one(g.reshape(kept).mul(c.input(0).sub(c.output().reshape(kept)).exp()));
+      });
+
+  /** A fused, stable softmax; VJP y (g - sum(g y)), as PyTorch's _softmax_backward_data. */
+  public static final Op SOFTMAX = Op.builtin("softmax",
+      (c, x) -> make(x[0], x[0].backend().softmax(x[0].storage(), x[0].shape(), c.axis, false),
+          x[0].shape()),
+      (c, g) -> {
+        Tensor y = c.output();
+        return one(y.mul(g.sub(g.mul(y).sum(c.axis, true))));
+      });
+
+  /** A fused, stable logSoftmax; VJP g - exp(y) sum(g). */
+  public static final Op LOG_SOFTMAX = Op.builtin("logSoftmax",
+      (c, x) -> make(x[0], x[0].backend().softmax(x[0].storage(), x[0].shape(), c.axis, true),
+          x[0].shape()),
+      (c, g) -> one(g.sub(c.output().exp().mul(g.sum(c.axis, true)))));
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  /**
+   * Batched op(a) @ op(b) with transposes as flags. The VJPs use flags too, so backward copies no
+   * transposed matrix: for C = A B, dA = G B^T and dB = A^T G.
+   */
+  public static final Op MATMUL = Op.builtin("matmul",
+      (c, x) -> {
+        Shape out = matmulShape(x[0].shape(), c.transA, x[1].shape(), c.transB);
+        return make(x[0], x[0].backend().matmul(x[0].storage(), x[0].shape(), c.transA,
+            x[1].storage(), x[1].shape(), c.transB, out), out);
+      },
+      (c, g) -> {
+        Tensor a = c.input(0);
+        Tensor b = c.input(1);
+        Tensor ga = null;
+        Tensor gb = null;
+        if (c.needsInputGrad(0)) {
+          ga = c.transA ? Tensor.matmul(b, c.transB, g, true) : Tensor.matmul(g, false, b, !c.transB);
+          ga = sumTo(ga, a.shape());
+        }
+        if (c.needsInputGrad(1)) {
+          gb = c.transB ? Tensor.matmul(g, true, a, c.transA) : Tensor.matmul(a, !c.transA, g, false);
+          gb = sumTo(gb, b.shape());
+        }
+        return new Tensor[] {ga, gb};
+      });
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  /** A new shape over the same storage (no copy). */
+  public static final Op RESHAPE = Op.builtin("reshape",
+      (c, x) -> x[0].view(c.shape),
+      (c, g) -> one(g.reshape(c.input(0).shape().toArray())));
+
+  /** Axes reordered; the VJP applies the inverse permutation. */
+  public static final Op PERMUTE = Op.builtin("permute",
+      (c, x) -> {
+        int[] p = c.ints;
+        int[] dims = x[0].shape().toArray();
+        int[] out = new int[p.length];
+        for (int i = 0; i < p.length; i++) {
+          out[i] = dims[p[i]];
+        }
+        return make(x[0], x[0].backend().permute(x[0].storage(), x[0].shape(), p), Shape.of(out));
+      },
+      (c, g) -> {
+        int[] inverse = new int[c.ints.length];
+        for (int i = 0; i < inverse.length; i++) {
+          inverse[c.ints[i]] = i;
+        }
+        return one(g.permute(inverse));
+      });
+
+  public static final Op SLICE = Op.builtin("slice",
+      (c, x) -> make(x[0], x[0].backend().slice(x[0].storage(), x[0].shape(), c.axis, c.ints[0],
+          c.ints[1]), x[0].shape().with(c.axis, c.ints[1] - c.ints[0])),
+      (c, g) -> one(g.pad(c.axis, c.ints[0], c.input(0).shape().size(c.axis))));
+
+  /** Zeros around x along an axis: the VJP of slice, whose own VJP is a slice. */
+  public static final Op PAD = Op.builtin("pad",
+      (c, x) -> make(x[0], x[0].backend().pad(x[0].storage(), x[0].shape(), c.axis, c.ints[0],
+          c.ints[1]), x[0].shape().with(c.axis, c.ints[1])),
+      (c, g) -> one(g.slice(c.axis, c.ints[0], c.ints[0] + c.input(0).shape().size(c.axis))));
+
+  public static final Op CONCAT = Op.builtin("concat",
+      (c, x) -> {
+        Storage[] s = new Storage[x.length];
+        Shape[] shapes = new Shape[x.length];
+        int total = 0;
+        for (int i = 0; i < x.length; i++) {
+          s[i] = x[i].storage();
+          shapes[i] = x[i].shape();
+          total += shapes[i].size(c.axis);
+        }
+        return make(x[0], x[0].backend().concat(s, shapes, c.axis), shapes[0].with(c.axis, total));
+      },
+      (c, g) -> {
+        Tensor[] out = new Tensor[c.inputCount()];
+        int at = 0;
+        for (int i = 0; i < out.length; i++) {
+          int m = c.input(i).shape().size(c.axis);
+          out[i] = c.needsInputGrad(i) ? g.slice(c.axis, at, at + m) : null;
+          at += m;
+        }
+        return out;
+      });
+
+  public static final Op INDEX_SELECT = Op.builtin("indexSelect",
+      (c, x) -> {
+        int n = (int) x[1].numel();
+        return make(x[0], x[0].backend().indexSelect(x[0].storage(), x[0].shape(), c.axis,
+            x[1].storage(), n), x[0].shape().with(c.axis, n));
+      },
+      (c, g) -> new Tensor[] {g.indexAdd(c.axis, c.input(1), c.input(0).shape()), null});
+
+  /** Slices of src added into zeros at indexed positions: the VJP of indexSelect. */
+  public static final Op INDEX_ADD = Op.builtin("indexAdd",
+      (c, x) -> make(x[0], x[0].backend().indexAdd(x[0].storage(), x[0].shape(), c.axis,
+          x[1].storage(), c.shape), c.shape),
+      (c, g) -> new Tensor[] {g.indexSelect(c.axis, c.input(1)), null});
+
+  public static final Op GATHER = Op.builtin("gather",
+      (c, x) -> make(x[0], x[0].backend().gather(x[0].storage(), x[0].shape(), c.axis,
+          x[1].storage(), x[1].shape()), x[1].shape()),
+      (c, g) -> new Tensor[] {g.scatterAdd(c.axis, c.input(1), c.input(0).shape()), null});
+
+  /** src added into zeros at the positions an index names: the VJP of gather. */
+  public static final Op SCATTER_ADD = Op.builtin("scatterAdd",
+      (c, x) -> make(x[0], x[0].backend().scatterAdd(x[0].storage(), x[1].shape(), c.axis,
+          x[1].storage(), c.shape), c.shape),
+      (c, g) -> new Tensor[] {g.gather(c.axis, c.input(1)), null});
+
+  public static final Op ONE_HOT = Op.nonDifferentiable("oneHot",
+      (c, x) -> make(x[0], x[0].backend().oneHot(x[0].storage(), c.axis, DType.FLOAT32),
+          x[0].shape().insert(x[0].shape().rank(), c.axis), DType.FLOAT32));
+
+  // ---- the registry -------------------------------------------------------------------------
+
+  private static final class Registry {
+    static final List<Op> ALL = collect();
+
+    private static List<Op> collect() {
+      List<Op> ops = new ArrayList<>();
+      for (Field f : Ops.class.getDeclaredFields()) {
+        int mod = f.getModifiers();
+        if (Modifier.isStatic(mod) && Modifier.isPublic(mod) && f.getType() == Op.class) {
+          try {
+            ops.add((Op) f.get(null));
+          } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+      return Collections.unmodifiableList(ops);
+    }
+  }
+
+  /** Every built-in op, differentiable or not. */
+  public static List<Op> all() {
+    return Registry.ALL;
+  }
+
+  /** The built-in differentiable ops: each must have a gradient-check property. */
+  public static List<Op> differentiable() {
+    List<Op> out = new ArrayList<>();
+    for (Op op : all()) {
+      if (op.isDifferentiable()) {
+        out.add(op);
+      }
+    }
+    return out;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** The VJP of a one-input op, giving the input's gradient directly. */
+  @FunctionalInterface
+  private interface UnaryVjp {
+    Tensor apply(OpContext c, Tensor g);
+  }
+
+  private static Op unary(String name, UnaryOp kernel, UnaryVjp vjp1) {
+    return Op.builtin(name,
+        (c, x) -> make(x[0], x[0].backend().unary(kernel, x[0].storage(), c.p, c.q), x[0].shape()),
+        (c, g) -> one(vjp1.apply(c, g)));
+  }
+
+  private static Op binary(String name, BinaryOp kernel, Op.Backward vjp) {
+    return Op.builtin(name, (c, x) -> binaryForward(name, kernel, x[0], x[1]), vjp);
+  }
+
+  private static Op comparison(String name, BinaryOp kernel) {
+    return Op.nonDifferentiable(name, (c, x) -> binaryForward(name, kernel, x[0], x[1]));
+  }
+
+  private static Tensor binaryForward(String name, BinaryOp kernel, Tensor a, Tensor b) {
+    Shape out = Shape.broadcast(name, a.shape(), b.shape());
+    return make(a, a.backend().binary(kernel, a.storage(), a.shape(), b.storage(), b.shape(), out),
+        out);
+  }
+
+  private static Op extreme(String name, ReduceOp values, ReduceOp indices) {
+    return Op.builtin(name,
+        (c, x) -> make(x[0], x[0].backend().reduce(values, x[0].storage(), x[0].shape(), c.axis),
+            x[0].shape().reduce(c.axis, c.keepDims)),
+        (c, g) -> {
+          Tensor x = c.input(0);
+          int[] kept = x.shape().reduce(c.axis, true).toArray();
+          Tensor idx = Tensor.wrap(x, x.backend().reduce(indices, x.storage(), x.shape(), c.axis),
+              Shape.of(kept), DType.INT64);
+          return one(g.reshape(kept).scatterAdd(c.axis, idx, x.shape()));
+        });
+  }
+
+  /** The one helper that undoes broadcasting: sums g down to {@code shape}. */
+  static Tensor sumTo(Tensor g, Shape shape) {
+    if (g == null || g.shape().equals(shape)) {
+      return g;
+    }
+    return g.sumTo(shape);
+  }
+
+  private static Tensor sumToForward(Tensor x, Shape target) {
+    Shape s = x.shape();
+    Storage st = x.storage();
+    int lead = s.rank() - target.rank();
+    int[] keep = s.toArray();
+    // Sum the size-1 target axes first (keeping them), then the leading axes (dropping them).
+    for (int d = lead; d < s.rank(); d++) {
+      if (target.size(d - lead) == 1 && keep[d] != 1) {
+        Shape cur = Shape.of(keep);
+        st = x.backend().reduce(ReduceOp.SUM, st, cur, d);
+        keep[d] = 1;
+      }
+    }
+    Shape cur = Shape.of(keep);
+    for (int d = 0; d < lead; d++) {
+      st = x.backend().reduce(ReduceOp.SUM, st, cur, 0);
+      cur = cur.reduce(0, false);
+    }
+    return make(x, st, target);
+  }
+
+  static Shape matmulShape(Shape a, boolean ta, Shape b, boolean tb) {
+    int m = ta ? a.size(-1) : a.size(-2);
+    int ka = ta ? a.size(-2) : a.size(-1);
+    int kb = tb ? b.size(-1) : b.size(-2);
+    int n = tb ? b.size(-2) : b.size(-1);
+    if (ka != kb) {
+      throw new IllegalArgumentException("matmul: shapes " + a + (ta ? "^T" : "") + " and " + b
+          + (tb ? "^T" : "") + " do not match: inner sizes " + ka + " and " + kb + " differ");
+    }
+    Shape batchA = Shape.of(java.util.Arrays.copyOf(a.toArray(), a.rank() - 2));
+    Shape batchB = Shape.of(java.util.Arrays.copyOf(b.toArray(), b.rank() - 2));
+    Shape batch;
+    try {
+      batch = Shape.broadcast("matmul", batchA, batchB);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "matmul: batch axes of shapes " + a + " and " + b + " cannot be broadcast together");
+    }
+    int[] out = java.util.Arrays.copyOf(batch.toArray(), batch.rank() + 2);
+    out[batch.rank()] = m;
+    out[batch.rank() + 1] = n;
+    return Shape.of(out);
+  }
+
+  static Tensor make(Tensor like, Storage s, Shape shape) {
+    return Tensor.wrap(like, s, shape, s.dtype());
+  }
+
+  static Tensor make(Tensor like, Storage s, Shape shape, DType dtype) {
+    return Tensor.wrap(like, s, shape, dtype);
+  }
+
+  private static Tensor[] one(Tensor g) {
+    return new Tensor[] {g};
+  }
+
+  private static Tensor[] grads(OpContext c, Tensor ga, Tensor gb) {
+    return new Tensor[] {
+        c.needsInputGrad(0) ? sumTo(ga, c.input(0).shape()) : null,
+        c.needsInputGrad(1) ? sumTo(gb, c.input(1).shape()) : null};
+  }
+}

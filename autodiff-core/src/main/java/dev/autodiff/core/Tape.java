@@ -1,0 +1,87 @@
+package dev.autodiff.core;
+
+import java.util.ArrayList;
+
+/**
+ * One thread's record of differentiable ops, in execution order: a topological order by
+ * construction, so backward replays it from the end and never sorts a graph.
+ *
+ * <p>Entries that backward has used are released at once; released entries at the end are cut off,
+ * and the list is compacted when released entries make up most of it. Entries recorded inside a
+ * scope go when it closes.
+ */
+final class Tape {
+  /** The size past which the tape warns, once, that something records without ever releasing. */
+  static final int WARN_SIZE = 1_000_000;
+
+  private final ArrayList<OpContext> entries = new ArrayList<>();
+  private long nextSeq;
+  private int released;
+  private boolean warned;
+
+  void record(OpContext e) {
+    e.seq = nextSeq++;
+    e.index = entries.size();
+    entries.add(e);
+    if (entries.size() >= WARN_SIZE && !warned) {
+      warned = true;
+      System.getLogger("dev.autodiff").log(System.Logger.Level.WARNING,
+          "the autograd tape of thread " + Thread.currentThread().getName() + " holds "
+              + entries.size() + " entries: ops that need gradients are recorded but never used "
+              + "by backward(). Run inference inside Autograd.noGrad(), or each step inside "
+              + "Tensors.scope().");
+    }
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  OpContext get(int i) {
+    return entries.get(i);
+  }
+
+  long nextSeq() {
+    return nextSeq;
+  }
+
+  /** Marks an entry used by backward as gone, dropping what it holds. */
+  void release(OpContext e) {
+    if (!e.released) {
+      e.release("by an earlier backward(); pass retainGraph to the first backward to go through it again");
+      released++;
+    }
+  }
+
+  /** Drops released entries at the end, and compacts when most of the tape is released. */
+  void trim() {
+    while (!entries.isEmpty() && entries.get(entries.size() - 1).released) {
+      entries.remove(entries.size() - 1);
+      released--;
+    }
+    if (released > 1024 && released * 2 > entries.size()) {
+      int w = 0;
+      for (int r = 0; r < entries.size(); r++) {
+        OpContext e = entries.get(r);
+        if (!e.released) {
+          e.index = w;
+          entries.set(w++, e);
+        }
+      }
+      entries.subList(w, entries.size()).clear();
+      released = 0;
+    }
+  }
+
+  /** Releases and removes every entry recorded at or after {@code seq} (a closing scope's). */
+  void truncate(long seq) {
+    while (!entries.isEmpty() && entries.get(entries.size() - 1).seq >= seq) {
+      OpContext e = entries.remove(entries.size() - 1);
+      if (e.released) {
+        released--;
+      } else {
+        e.release("when the scope that recorded it closed");
+      }
+    }
+  }
+}

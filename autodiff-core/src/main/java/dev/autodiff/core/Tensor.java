@@ -1,0 +1,1301 @@
+package dev.autodiff.core;
+
+import java.lang.ref.Cleaner;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * An n-dimensional array of float32, float64 or int64 elements that records the differentiable
+ * ops applied to it, so that {@link #backward()} can compute gradients.
+ *
+ * <pre>
+ * jshell&gt; Tensor a = Tensor.scalar(3.0).requiresGrad();
+ * jshell&gt; Tensor j = a.mul(2).add(1);
+ * jshell&gt; j.backward(); a.grad()
+ * $3 ==&gt; tensor(2., shape=[], dtype=float32)
+ * </pre>
+ *
+ * <p>Tensors are immutable values: every op returns a new tensor. Binary ops broadcast as NumPy
+ * does and promote dtypes as PyTorch does (float32 with float64 gives float64; a {@code double}
+ * operand keeps the tensor's dtype). Tensors are {@link AutoCloseable}: close them, or make them
+ * inside {@link Tensors#scope()}, to free memory deterministically (it matters on a GPU).
+ */
+public final class Tensor implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  private Storage storage;
+  private final Shape shape;
+  private final DType dtype;
+  private final Backend backend;
+  private final Device device;
+  private Cleaner.Cleanable cleanable;
+
+  /** True for a leaf that accumulates gradients into {@link #grad()}. */
+  boolean requiresGrad;
+  /** The tape entry that produced this tensor, or null for a leaf. */
+  OpContext node;
+  private Tensor grad;
+  /** The scope that will close this tensor, or null. */
+  Tensors.Scope scope;
+  /** True while this (gradient) tensor is the all-zeros value zeroGrad left: the next add replaces it. */
+  private boolean zeroed;
+
+  private Tensor(Storage storage, Shape shape, DType dtype, Backend backend, Device device) {
+    this.storage = storage;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.backend = backend;
+    this.device = device;
+    storage.retain();
+    if (storage.isNative()) {
+      cleanable = CLEANER.register(this, new Release(storage));
+    }
+    ThreadState state = ThreadState.get();
+    if (state.scope != null) {
+      state.scope.adopt(this);
+    }
+  }
+
+  /** Releases a native storage once, from close() or from the Cleaner. */
+  private static final class Release implements Runnable {
+    private final Storage storage;
+
+    Release(Storage storage) {
+      this.storage = storage;
+    }
+
+    @Override
+    public void run() {
+      storage.release();
+    }
+  }
+
+  /** A new tensor over {@code storage}, on the backend and device of {@code like}. */
+  static Tensor wrap(Tensor like, Storage storage, Shape shape, DType dtype) {
+    return new Tensor(storage, shape, dtype, like.backend, like.device);
+  }
+
+  private static Tensor create(Storage storage, Shape shape) {
+    return new Tensor(storage, shape, storage.dtype(), Backends.cpu(), Device.cpu());
+  }
+
+  // ---- creation -----------------------------------------------------------------------------
+
+  /** A float32 tensor holding a copy of {@code data}; with no shape it is 1-D. */
+  public static Tensor of(float[] data, int... shape) {
+    Shape s = dataShape("of", data == null ? -1 : data.length, shape);
+    return create(Backends.cpu().fromFloats(Device.cpu(), data.clone()), s);
+  }
+
+  /** A float64 tensor holding a copy of {@code data}; with no shape it is 1-D. */
+  public static Tensor of(double[] data, int... shape) {
+    Shape s = dataShape("of", data == null ? -1 : data.length, shape);
+    return create(Backends.cpu().fromDoubles(Device.cpu(), data.clone()), s);
+  }
+
+  /** An int64 tensor (labels, indices) holding a copy of {@code data}; with no shape it is 1-D. */
+  public static Tensor of(long[] data, int... shape) {
+    Shape s = dataShape("of", data == null ? -1 : data.length, shape);
+    return create(Backends.cpu().fromLongs(Device.cpu(), data.clone()), s);
+  }
+
+  private static Shape dataShape(String op, int length, int[] shape) {
+    if (length < 0) {
+      throw new IllegalArgumentException(op + ": data must not be null");
+    }
+    if (shape == null || shape.length == 0) {
+      return Shape.of(length);
+    }
+    Shape s = Shape.of(shape);
+    if (s.numel() != length) {
+      throw new IllegalArgumentException(op + ": data has " + length
+          + " elements but shape " + s + " needs " + s.numel());
+    }
+    return s;
+  }
+
+  /** A rank-0 float32 tensor. */
+  public static Tensor scalar(double value) {
+    return scalar(value, DType.FLOAT32);
+  }
+
+  /** A rank-0 tensor of the given dtype. */
+  public static Tensor scalar(double value, DType dtype) {
+    return full(value, dtype, Shape.SCALAR);
+  }
+
+  /** A float32 tensor of zeros. */
+  public static Tensor zeros(int... shape) {
+    return full(0, DType.FLOAT32, Shape.of(shape));
+  }
+
+  /** A tensor of zeros of the given dtype. */
+  public static Tensor zeros(DType dtype, int... shape) {
+    return full(0, dtype, Shape.of(shape));
+  }
+
+  /** A float32 tensor of ones. */
+  public static Tensor ones(int... shape) {
+    return full(1, DType.FLOAT32, Shape.of(shape));
+  }
+
+  /** A tensor of ones of the given dtype. */
+  public static Tensor ones(DType dtype, int... shape) {
+    return full(1, dtype, Shape.of(shape));
+  }
+
+  /** A float32 tensor with every element {@code value}. */
+  public static Tensor full(double value, int... shape) {
+    return full(value, DType.FLOAT32, Shape.of(shape));
+  }
+
+  /** A tensor of the given dtype with every element {@code value}. */
+  public static Tensor full(double value, DType dtype, int... shape) {
+    return full(value, dtype, Shape.of(shape));
+  }
+
+  private static Tensor full(double value, DType dtype, Shape shape) {
+    if (dtype == null) {
+      throw new IllegalArgumentException("full: dtype must not be null");
+    }
+    return create(Backends.cpu().full(Device.cpu(), dtype, shape.numel(), value), shape);
+  }
+
+  /** The float32 identity matrix of size n. */
+  public static Tensor eye(int n) {
+    return eye(n, DType.FLOAT32);
+  }
+
+  /** The identity matrix of size n and the given dtype. */
+  public static Tensor eye(int n, DType dtype) {
+    if (n < 0) {
+      throw new IllegalArgumentException("eye: size must be >= 0, got " + n);
+    }
+    double[] d = new double[n * n];
+    for (int i = 0; i < n; i++) {
+      d[i * n + i] = 1;
+    }
+    return of(d, n, n).to(dtype);
+  }
+
+  /** The int64 values 0, 1, ..., end - 1. */
+  public static Tensor arange(int end) {
+    return arange(0, end);
+  }
+
+  /** The int64 values start, start + 1, ..., end - 1. */
+  public static Tensor arange(int start, int end) {
+    if (end < start) {
+      throw new IllegalArgumentException("arange: end " + end + " is before start " + start);
+    }
+    long[] d = new long[end - start];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = start + i;
+    }
+    return of(d);
+  }
+
+  /** The float32 values start, start + step, ... below end (above it for a negative step). */
+  public static Tensor arange(double start, double end, double step) {
+    if (step == 0 || Double.isNaN(step) || (end - start) / step < 0) {
+      throw new IllegalArgumentException(
+          "arange: step " + step + " does not lead from " + start + " to " + end);
+    }
+    int n = (int) Math.ceil((end - start) / step);
+    float[] d = new float[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = (float) (start + i * step);
+    }
+    return of(d);
+  }
+
+  /** Float32 samples uniform in [0, 1) from {@code random}. */
+  public static Tensor rand(Random random, int... shape) {
+    Shape s = Shape.of(shape);
+    float[] d = new float[(int) s.numel()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = random.nextFloat();
+    }
+    return create(Backends.cpu().fromFloats(Device.cpu(), d), s);
+  }
+
+  /** Float32 samples uniform in [0, 1) from a generator seeded with {@code seed}. */
+  public static Tensor rand(long seed, int... shape) {
+    return rand(new Random(seed), shape);
+  }
+
+  /** Float32 samples of the standard normal distribution from {@code random}. */
+  public static Tensor randn(Random random, int... shape) {
+    Shape s = Shape.of(shape);
+    float[] d = new float[(int) s.numel()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) random.nextGaussian();
+    }
+    return create(Backends.cpu().fromFloats(Device.cpu(), d), s);
+  }
+
+  /** Float32 standard normal samples from a generator seeded with {@code seed}. */
+  public static Tensor randn(long seed, int... shape) {
+    return randn(new Random(seed), shape);
+  }
+
+  /** Zeros of this tensor's shape, dtype and device. */
+  public Tensor zerosLike() {
+    return fullLike(0);
+  }
+
+  /** Ones of this tensor's shape, dtype and device. */
+  public Tensor onesLike() {
+    return fullLike(1);
+  }
+
+  /** {@code value} everywhere, with this tensor's shape, dtype and device. */
+  public Tensor fullLike(double value) {
+    return wrap(this, backend.full(device, dtype, shape.numel(), value), shape, dtype);
+  }
+
+  /** Zeros shaped, typed and placed like {@code t}. */
+  public static Tensor zerosLike(Tensor t) {
+    return t.zerosLike();
+  }
+
+  /** Ones shaped, typed and placed like {@code t}. */
+  public static Tensor onesLike(Tensor t) {
+    return t.onesLike();
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  /** The shape. */
+  public Shape shape() {
+    return shape;
+  }
+
+  /** The element type. */
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** Where the storage lives. */
+  public Device device() {
+    return device;
+  }
+
+  /** Number of axes. */
+  public int rank() {
+    return shape.rank();
+  }
+
+  /** Number of elements. */
+  public long numel() {
+    return shape.numel();
+  }
+
+  /** Size along an axis (negative counts from the end). */
+  public int size(int axis) {
+    return shape.size(axis);
+  }
+
+  /** The value of a one-element tensor. */
+  public double item() {
+    checkOpen("item");
+    if (shape.numel() != 1) {
+      throw new IllegalArgumentException("item: tensor of shape " + shape + " has "
+          + shape.numel() + " elements; item() needs exactly one");
+    }
+    if (dtype == DType.INT64) {
+      return backend.toLongArray(storage)[0];
+    }
+    return backend.toDoubleArray(storage)[0];
+  }
+
+  /** The elements in row-major order, converted to float. */
+  public float[] toFloatArray() {
+    checkOpen("toFloatArray");
+    return backend.toFloatArray(storage);
+  }
+
+  /** The elements in row-major order, converted to double. */
+  public double[] toDoubleArray() {
+    checkOpen("toDoubleArray");
+    return backend.toDoubleArray(storage);
+  }
+
+  /** The elements in row-major order, converted to long (truncating floats). */
+  public long[] toLongArray() {
+    checkOpen("toLongArray");
+    return backend.toLongArray(storage);
+  }
+
+  /** Printed like NumPy, truncated when large, with shape and dtype. */
+  @Override
+  public String toString() {
+    if (storage == null) {
+      return "tensor(<closed>, shape=" + shape + ", dtype=" + dtype + ")";
+    }
+    return TensorFormat.format(this);
+  }
+
+  // ---- conversion ---------------------------------------------------------------------------
+
+  /** This tensor in another dtype (the same tensor when it already is). Differentiable. */
+  public Tensor to(DType target) {
+    checkOpen("to");
+    if (target == dtype) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.dtype = target;
+    if (!target.isFloating()) {
+      return Ops.CAST.run(c, detach()); // integers carry no gradient
+    }
+    return Ops.CAST.run(c, this);
+  }
+
+  /** This tensor on another device (the same tensor when it already is). Differentiable. */
+  public Tensor to(Device target) {
+    checkOpen("to");
+    if (target.equals(device)) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.device = target;
+    return Ops.TO_DEVICE.run(c, this);
+  }
+
+  Tensor transferTo(Device target) {
+    Backend b = Backends.forDevice(target);
+    Storage s;
+    switch (dtype) {
+      case FLOAT32:
+        s = b.fromFloats(target, backend.toFloatArray(storage));
+        break;
+      case FLOAT64:
+        s = b.fromDoubles(target, backend.toDoubleArray(storage));
+        break;
+      default:
+        s = b.fromLongs(target, backend.toLongArray(storage));
+    }
+    return new Tensor(s, shape, dtype, b, target);
+  }
+
+  // ---- elementwise --------------------------------------------------------------------------
+
+  /** this + other, broadcast. */
+  public Tensor add(Tensor other) {
+    return binary(Ops.ADD, other);
+  }
+
+  /** this + value. */
+  public Tensor add(double value) {
+    return binary(Ops.ADD, scalarOperand(value));
+  }
+
+  /** this - other, broadcast. */
+  public Tensor sub(Tensor other) {
+    return binary(Ops.SUB, other);
+  }
+
+  /** this - value. */
+  public Tensor sub(double value) {
+    return binary(Ops.SUB, scalarOperand(value));
+  }
+
+  /** this * other, broadcast. */
+  public Tensor mul(Tensor other) {
+    return binary(Ops.MUL, other);
+  }
+
+  /** this * value. */
+  public Tensor mul(double value) {
+    return binary(Ops.MUL, scalarOperand(value));
+  }
+
+  /** this / other, broadcast (integers divide to float32, as PyTorch's true division). */
+  public Tensor div(Tensor other) {
+    return floating().binary(Ops.DIV, other.floatingLike(this));
+  }
+
+  /** this / value. */
+  public Tensor div(double value) {
+    Tensor f = floating();
+    return f.binary(Ops.DIV, f.scalarOperand(value));
+  }
+
+  /** this to the power other, broadcast. */
+  public Tensor pow(Tensor exponent) {
+    return floating().binary(Ops.POW, exponent.floatingLike(this));
+  }
+
+  /** this to a constant power. */
+  public Tensor pow(double exponent) {
+    return floating().unary(Ops.POW_SCALAR, exponent, 0);
+  }
+
+  /** -this. */
+  public Tensor neg() {
+    return unary(Ops.NEG, 0, 0);
+  }
+
+  /** e to the this. */
+  public Tensor exp() {
+    return floating().unary(Ops.EXP, 0, 0);
+  }
+
+  /** Natural logarithm. */
+  public Tensor log() {
+    return floating().unary(Ops.LOG, 0, 0);
+  }
+
+  /** Square root. */
+  public Tensor sqrt() {
+    return floating().unary(Ops.SQRT, 0, 0);
+  }
+
+  /** Absolute value (gradient 0 at 0, as PyTorch). */
+  public Tensor abs() {
+    return unary(Ops.ABS, 0, 0);
+  }
+
+  /** -1, 0 or 1 by sign; not differentiated. */
+  public Tensor sign() {
+    return unary(Ops.SIGN, 0, 0);
+  }
+
+  /** Hyperbolic tangent. */
+  public Tensor tanh() {
+    return floating().unary(Ops.TANH, 0, 0);
+  }
+
+  /** The logistic function 1 / (1 + e^-x). */
+  public Tensor sigmoid() {
+    return floating().unary(Ops.SIGMOID, 0, 0);
+  }
+
+  /** max(x, 0) (gradient 0 at 0, as PyTorch). */
+  public Tensor relu() {
+    return unary(Ops.RELU, 0, 0);
+  }
+
+  /** x for x &gt; 0, else alpha x. */
+  public Tensor leakyRelu(double alpha) {
+    return floating().unary(Ops.LEAKY_RELU, alpha, 0);
+  }
+
+  /** x for x &gt; 0, else alpha (e^x - 1). */
+  public Tensor elu(double alpha) {
+    return floating().unary(Ops.ELU, alpha, 0);
+  }
+
+  /** log(1 + e^x), computed without overflow. */
+  public Tensor softplus() {
+    return floating().unary(Ops.SOFTPLUS, 0, 0);
+  }
+
+  /** Each element limited to [min, max]; the gradient is 1 inside and 0 outside. */
+  public Tensor clamp(double min, double max) {
+    if (min > max) {
+      throw new IllegalArgumentException("clamp: min " + min + " is greater than max " + max);
+    }
+    return unary(Ops.CLAMP, min, max);
+  }
+
+  Tensor inside(double min, double max) {
+    return unary(Ops.INSIDE, min, max);
+  }
+
+  /** 1 where this &gt; other, else 0 (a mask in this dtype); not differentiated. */
+  public Tensor gt(Tensor other) {
+    return binary(Ops.GT, other);
+  }
+
+  /** 1 where this &gt; value, else 0. */
+  public Tensor gt(double value) {
+    return binary(Ops.GT, scalarOperand(value));
+  }
+
+  /** 1 where this &lt; other, else 0. */
+  public Tensor lt(Tensor other) {
+    return binary(Ops.LT, other);
+  }
+
+  /** 1 where this &lt; value, else 0. */
+  public Tensor lt(double value) {
+    return binary(Ops.LT, scalarOperand(value));
+  }
+
+  /** 1 where this &gt;= other, else 0. */
+  public Tensor ge(Tensor other) {
+    return binary(Ops.GE, other);
+  }
+
+  /** 1 where this &gt;= value, else 0. */
+  public Tensor ge(double value) {
+    return binary(Ops.GE, scalarOperand(value));
+  }
+
+  /** 1 where this &lt;= other, else 0. */
+  public Tensor le(Tensor other) {
+    return binary(Ops.LE, other);
+  }
+
+  /** 1 where this &lt;= value, else 0. */
+  public Tensor le(double value) {
+    return binary(Ops.LE, scalarOperand(value));
+  }
+
+  /** 1 where this == other, else 0. */
+  public Tensor eq(Tensor other) {
+    return binary(Ops.EQ, other);
+  }
+
+  /** 1 where this == value, else 0. */
+  public Tensor eq(double value) {
+    return binary(Ops.EQ, scalarOperand(value));
+  }
+
+  /**
+   * Elements of {@code a} where {@code condition} is non-zero, else of {@code b}, all broadcast.
+   * Gradients flow to a and b (as PyTorch's where); the condition is not differentiated.
+   */
+  public static Tensor where(Tensor condition, Tensor a, Tensor b) {
+    condition.checkOpen("where");
+    a.checkSameDevice("where", condition);
+    DType t = DType.promote(a.dtype, b.dtype);
+    Tensor x = a.to(t);
+    Tensor y = b.to(t);
+    x.checkSameDevice("where", y);
+    return Ops.WHERE.run(new OpContext(), condition, x, y);
+  }
+
+  /** This where {@code condition} is non-zero, else {@code other} (PyTorch's x.where(c, y)). */
+  public Tensor where(Tensor condition, Tensor other) {
+    return where(condition, this, other);
+  }
+
+  private Tensor unary(Op op, double p, double q) {
+    OpContext c = new OpContext();
+    c.p = p;
+    c.q = q;
+    return op.run(c, this);
+  }
+
+  private Tensor binary(Op op, Tensor other) {
+    if (other == null) {
+      throw new IllegalArgumentException(op.name() + ": other tensor is null");
+    }
+    checkSameDevice(op.name(), other);
+    DType t = DType.promote(dtype, other.dtype);
+    Tensor a = dtype == t ? this : to(t);
+    Tensor b = other.dtype == t ? other : other.to(t);
+    return op.run(new OpContext(), a, b);
+  }
+
+  /** A rank-0 operand for a {@code double}: it keeps this tensor's dtype. */
+  private Tensor scalarOperand(double value) {
+    DType t = dtype;
+    if (t == DType.INT64 && value != Math.rint(value)) {
+      t = DType.FLOAT32;
+    }
+    return wrap(this, backend.full(device, t, 1, value), Shape.SCALAR, t);
+  }
+
+  private Tensor floating() {
+    return dtype.isFloating() ? this : to(DType.FLOAT32);
+  }
+
+  private Tensor floatingLike(Tensor other) {
+    return dtype.isFloating() ? this : to(other.dtype.isFloating() ? other.dtype : DType.FLOAT32);
+  }
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  /**
+   * Matrix product with NumPy's rules: 1-D operands act as a row (left) or column (right) vector
+   * and that axis is dropped from the result; leading axes are batch axes and broadcast.
+   */
+  public Tensor matmul(Tensor other) {
+    checkOpen("matmul");
+    other.checkOpen("matmul");
+    if (rank() == 0 || other.rank() == 0) {
+      throw new IllegalArgumentException("matmul: shapes " + shape + " and " + other.shape
+          + ": both operands need at least one axis");
+    }
+    Tensor a = rank() == 1 ? unsqueeze(0) : this;
+    Tensor b = other.rank() == 1 ? other.unsqueeze(1) : other;
+    Tensor y = matmul(a, false, b, false);
+    if (other.rank() == 1) {
+      y = y.squeeze(-1);
+    }
+    if (rank() == 1) {
+      y = y.squeeze(-2);
+    }
+    return y;
+  }
+
+  /** op(a) @ op(b) with each transpose as a flag (no copy), for rank &gt;= 2 operands. */
+  static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
+    a.checkSameDevice("matmul", b);
+    if (!a.dtype.isFloating() || !b.dtype.isFloating()) {
+      throw new UnsupportedOperationException(
+          "matmul: int64 operands are not supported (got " + a.dtype + " and " + b.dtype + ")");
+    }
+    DType t = DType.promote(a.dtype, b.dtype);
+    OpContext c = new OpContext();
+    c.transA = transA;
+    c.transB = transB;
+    return Ops.MATMUL.run(c, a.to(t), b.to(t));
+  }
+
+  /** The last two axes swapped. */
+  public Tensor transpose() {
+    if (rank() < 2) {
+      throw new IllegalArgumentException(
+          "transpose: needs at least 2 axes, shape is " + shape);
+    }
+    return transpose(-2, -1);
+  }
+
+  /** Axes {@code i} and {@code j} swapped. */
+  public Tensor transpose(int i, int j) {
+    int a = shape.axis(i, "transpose");
+    int b = shape.axis(j, "transpose");
+    int[] perm = new int[rank()];
+    for (int k = 0; k < perm.length; k++) {
+      perm[k] = k;
+    }
+    perm[a] = b;
+    perm[b] = a;
+    return a == b ? this : permute(perm);
+  }
+
+  /** Axes reordered: axis i of the result is axis {@code order[i]} of this tensor. */
+  public Tensor permute(int... order) {
+    checkOpen("permute");
+    if (order.length != rank()) {
+      throw new IllegalArgumentException("permute: order " + Arrays.toString(order)
+          + " does not list the " + rank() + " axes of shape " + shape);
+    }
+    int[] p = new int[order.length];
+    boolean[] seen = new boolean[order.length];
+    boolean identity = true;
+    for (int i = 0; i < order.length; i++) {
+      p[i] = shape.axis(order[i], "permute");
+      if (seen[p[i]]) {
+        throw new IllegalArgumentException(
+            "permute: axis " + order[i] + " appears twice in " + Arrays.toString(order));
+      }
+      seen[p[i]] = true;
+      identity &= p[i] == i;
+    }
+    if (identity) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.ints = p;
+    return Ops.PERMUTE.run(c, this);
+  }
+
+  /** The same elements in a new shape; one size may be -1 and is then inferred. */
+  public Tensor reshape(int... newShape) {
+    checkOpen("reshape");
+    Shape target = resolveShape(newShape);
+    if (target.equals(shape)) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.shape = target;
+    return Ops.RESHAPE.run(c, this);
+  }
+
+  private Shape resolveShape(int[] dims) {
+    int infer = -1;
+    long known = 1;
+    int[] d = dims.clone();
+    for (int i = 0; i < d.length; i++) {
+      if (d[i] == -1) {
+        if (infer >= 0) {
+          throw new IllegalArgumentException(
+              "reshape: only one size may be -1, got " + Arrays.toString(dims));
+        }
+        infer = i;
+      } else if (d[i] < 0) {
+        throw new IllegalArgumentException(
+            "reshape: invalid size " + d[i] + " in " + Arrays.toString(dims));
+      } else {
+        known *= d[i];
+      }
+    }
+    if (infer >= 0) {
+      if (known == 0 || shape.numel() % known != 0) {
+        throw new IllegalArgumentException("reshape: cannot reshape shape " + shape + " ("
+            + shape.numel() + " elements) into " + Arrays.toString(dims));
+      }
+      d[infer] = (int) (shape.numel() / known);
+      known *= d[infer];
+    }
+    if (known != shape.numel()) {
+      throw new IllegalArgumentException("reshape: cannot reshape shape " + shape + " ("
+          + shape.numel() + " elements) into " + Arrays.toString(dims) + " (" + known
+          + " elements)");
+    }
+    return Shape.of(d);
+  }
+
+  Tensor view(Shape newShape) {
+    return new Tensor(storage, newShape, dtype, backend, device);
+  }
+
+  /** A new tensor sharing this one's storage, with no history. */
+  Tensor alias() {
+    return view(shape);
+  }
+
+  /** All elements in one axis. */
+  public Tensor flatten() {
+    return reshape(-1);
+  }
+
+  /** Axes {@code from} to {@code to} (inclusive) merged into one. */
+  public Tensor flatten(int from, int to) {
+    if (rank() == 0) {
+      return reshape(1);
+    }
+    int a = shape.axis(from, "flatten");
+    int b = shape.axis(to, "flatten");
+    if (a > b) {
+      throw new IllegalArgumentException("flatten: start axis " + from + " is after end axis " + to);
+    }
+    int[] d = shape.toArray();
+    int[] out = new int[d.length - (b - a)];
+    int k = 0;
+    for (int i = 0; i < a; i++) out[k++] = d[i];
+    int merged = 1;
+    for (int i = a; i <= b; i++) merged *= d[i];
+    out[k++] = merged;
+    for (int i = b + 1; i < d.length; i++) out[k++] = d[i];
+    return reshape(out);
+  }
+
+  /** A size-1 axis inserted at {@code axis} (in -(rank+1)..rank). */
+  public Tensor unsqueeze(int axis) {
+    int r = rank();
+    if (axis < -(r + 1) || axis > r) {
+      throw new IllegalArgumentException(
+          "unsqueeze: axis " + axis + " is out of range for shape " + shape);
+    }
+    int a = axis < 0 ? axis + r + 1 : axis;
+    return reshape(shape.insert(a, 1).toArray());
+  }
+
+  /** Every size-1 axis removed. */
+  public Tensor squeeze() {
+    int[] d = Arrays.stream(shape.toArray()).filter(x -> x != 1).toArray();
+    return reshape(d);
+  }
+
+  /** Axis {@code axis} removed when its size is 1 (else this tensor, as PyTorch). */
+  public Tensor squeeze(int axis) {
+    int a = shape.axis(axis, "squeeze");
+    return shape.size(a) == 1 ? reshape(shape.reduce(a, false).toArray()) : this;
+  }
+
+  /** Broadcast (copied) to a larger shape; -1 keeps a size. */
+  public Tensor expand(int... newShape) {
+    checkOpen("expand");
+    int[] d = newShape.clone();
+    int off = d.length - rank();
+    if (off < 0) {
+      throw new IllegalArgumentException(
+          "expand: cannot expand shape " + shape + " to fewer axes " + Arrays.toString(newShape));
+    }
+    for (int i = 0; i < d.length; i++) {
+      if (d[i] == -1 && i >= off) {
+        d[i] = shape.size(i - off);
+      }
+    }
+    Shape target = Shape.of(d);
+    if (!shape.broadcastsTo(target)) {
+      throw new IllegalArgumentException(
+          "expand: shape " + shape + " cannot be broadcast to " + target);
+    }
+    if (target.equals(shape)) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.shape = target;
+    return Ops.EXPAND.run(c, this);
+  }
+
+  /** Summed down to {@code target}, a shape this tensor's was broadcast from. */
+  public Tensor sumTo(Shape target) {
+    checkOpen("sumTo");
+    if (target.equals(shape)) {
+      return this;
+    }
+    if (!target.broadcastsTo(shape)) {
+      throw new IllegalArgumentException(
+          "sumTo: shape " + shape + " cannot be summed down to " + target);
+    }
+    OpContext c = new OpContext();
+    c.shape = target;
+    return Ops.SUM_TO.run(c, this);
+  }
+
+  /** Elements {@code from} (inclusive) to {@code to} (exclusive) along {@code axis}. */
+  public Tensor slice(int axis, int from, int to) {
+    checkOpen("slice");
+    int a = shape.axis(axis, "slice");
+    int n = shape.size(a);
+    int f = from < 0 ? from + n : from;
+    int t = to < 0 ? to + n : to;
+    if (f < 0 || t > n || f > t) {
+      throw new IllegalArgumentException("slice: range [" + from + ", " + to
+          + ") is out of bounds for axis " + axis + " of size " + n + " in shape " + shape);
+    }
+    if (f == 0 && t == n) {
+      return this;
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    c.ints = new int[] {f, t};
+    return Ops.SLICE.run(c, this);
+  }
+
+  /** Zeros of size {@code total} along {@code axis}, with this tensor placed at {@code from}. */
+  public Tensor pad(int axis, int from, int total) {
+    checkOpen("pad");
+    int a = shape.axis(axis, "pad");
+    if (from < 0 || from + shape.size(a) > total) {
+      throw new IllegalArgumentException("pad: cannot place axis " + axis + " of size "
+          + shape.size(a) + " at " + from + " in a size of " + total);
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    c.ints = new int[] {from, total};
+    return Ops.PAD.run(c, this);
+  }
+
+  /** The tensors joined along an existing axis. */
+  public static Tensor concat(List<Tensor> tensors, int axis) {
+    if (tensors == null || tensors.isEmpty()) {
+      throw new IllegalArgumentException("concat: needs at least one tensor");
+    }
+    Tensor first = tensors.get(0);
+    first.checkOpen("concat");
+    int a = first.shape.axis(axis, "concat");
+    DType t = first.dtype;
+    for (Tensor x : tensors) {
+      x.checkOpen("concat");
+      first.checkSameDevice("concat", x);
+      t = DType.promote(t, x.dtype);
+      if (x.rank() != first.rank()) {
+        throw new IllegalArgumentException("concat: shapes " + first.shape + " and " + x.shape
+            + " have different ranks");
+      }
+      for (int d = 0; d < x.rank(); d++) {
+        if (d != a && x.shape.size(d) != first.shape.size(d)) {
+          throw new IllegalArgumentException("concat: shapes " + first.shape + " and " + x.shape
+              + " differ on axis " + d + " (joining along axis " + axis + ")");
+        }
+      }
+    }
+    Tensor[] in = new Tensor[tensors.size()];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = tensors.get(i).to(t);
+    }
+    if (in.length == 1) {
+      return in[0];
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    return Ops.CONCAT.run(c, in);
+  }
+
+  /** The tensors joined along an existing axis. */
+  public static Tensor concat(int axis, Tensor... tensors) {
+    return concat(Arrays.asList(tensors), axis);
+  }
+
+  /** The tensors, all of one shape, stacked along a new axis. */
+  public static Tensor stack(List<Tensor> tensors, int axis) {
+    if (tensors == null || tensors.isEmpty()) {
+      throw new IllegalArgumentException("stack: needs at least one tensor");
+    }
+    Shape s = tensors.get(0).shape;
+    Tensor[] parts = new Tensor[tensors.size()];
+    for (int i = 0; i < parts.length; i++) {
+      Tensor t = tensors.get(i);
+      if (!t.shape.equals(s)) {
+        throw new IllegalArgumentException(
+            "stack: shapes " + s + " and " + t.shape + " differ; stack needs equal shapes");
+      }
+      parts[i] = t.unsqueeze(axis);
+    }
+    return concat(Arrays.asList(parts), axis);
+  }
+
+  /** The tensors, all of one shape, stacked along a new axis. */
+  public static Tensor stack(int axis, Tensor... tensors) {
+    return stack(Arrays.asList(tensors), axis);
+  }
+
+  /**
+   * Elements picked along {@code axis} by an int64 index of this tensor's shape except along that
+   * axis: {@code out[i][j] = this[i][index[i][j]]} for axis 1.
+   */
+  public Tensor gather(int axis, Tensor index) {
+    checkOpen("gather");
+    int a = shape.axis(axis, "gather");
+    checkIndexTensor("gather", index);
+    if (index.rank() != rank()) {
+      throw new IllegalArgumentException("gather: index shape " + index.shape
+          + " must have the rank of shape " + shape);
+    }
+    for (int d = 0; d < rank(); d++) {
+      if (d != a && index.shape.size(d) != shape.size(d)) {
+        throw new IllegalArgumentException("gather: index shape " + index.shape
+            + " must match shape " + shape + " on every axis but " + axis);
+      }
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    return Ops.GATHER.run(c, this, index);
+  }
+
+  /** The inverse of gather: zeros of {@code target} with this added at the indexed places. */
+  public Tensor scatterAdd(int axis, Tensor index, Shape target) {
+    checkOpen("scatterAdd");
+    checkIndexTensor("scatterAdd", index);
+    if (!index.shape.equals(shape)) {
+      throw new IllegalArgumentException(
+          "scatterAdd: index shape " + index.shape + " must equal source shape " + shape);
+    }
+    int a = target.axis(axis, "scatterAdd");
+    OpContext c = new OpContext();
+    c.axis = a;
+    c.shape = target;
+    return Ops.SCATTER_ADD.run(c, this, index);
+  }
+
+  /** The slices {@code index[0], index[1], ...} of {@code axis}, in order (int64 index). */
+  public Tensor indexSelect(int axis, Tensor index) {
+    checkOpen("indexSelect");
+    int a = shape.axis(axis, "indexSelect");
+    checkIndexTensor("indexSelect", index);
+    if (index.rank() > 1) {
+      throw new IllegalArgumentException(
+          "indexSelect: index must be 0-D or 1-D, got shape " + index.shape);
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    return Ops.INDEX_SELECT.run(c, this, index);
+  }
+
+  /** The inverse of indexSelect: zeros of {@code target}, slice i of this added at index[i]. */
+  public Tensor indexAdd(int axis, Tensor index, Shape target) {
+    checkOpen("indexAdd");
+    checkIndexTensor("indexAdd", index);
+    int a = target.axis(axis, "indexAdd");
+    if (index.numel() != shape.size(a)) {
+      throw new IllegalArgumentException("indexAdd: index of " + index.numel()
+          + " elements for axis " + axis + " of size " + shape.size(a));
+    }
+    OpContext c = new OpContext();
+    c.axis = a;
+    c.shape = target;
+    return Ops.INDEX_ADD.run(c, this, index);
+  }
+
+  /** Float32 one-hot rows of {@code classes} entries for these int64 labels. */
+  public Tensor oneHot(int classes) {
+    checkOpen("oneHot");
+    checkIndexTensor("oneHot", this);
+    if (classes <= 0) {
+      throw new IllegalArgumentException("oneHot: classes must be positive, got " + classes);
+    }
+    OpContext c = new OpContext();
+    c.axis = classes;
+    return Ops.ONE_HOT.run(c, this);
+  }
+
+  private void checkIndexTensor(String op, Tensor index) {
+    if (index == null) {
+      throw new IllegalArgumentException(op + ": index is null");
+    }
+    index.checkOpen(op);
+    if (index.dtype != DType.INT64) {
+      throw new IllegalArgumentException(op + ": index must be int64, got " + index.dtype);
+    }
+    checkSameDevice(op, index);
+  }
+
+  // ---- reductions ---------------------------------------------------------------------------
+
+  /** The sum of all elements, as a rank-0 tensor. */
+  public Tensor sum() {
+    return flatten().sum(0, false);
+  }
+
+  /** Sums along {@code axis}, dropping it. */
+  public Tensor sum(int axis) {
+    return sum(axis, false);
+  }
+
+  /** Sums along {@code axis}, keeping it with size 1 when {@code keepDims}. */
+  public Tensor sum(int axis, boolean keepDims) {
+    return reduction(Ops.SUM, axis, keepDims);
+  }
+
+  /** The mean of all elements, as a rank-0 tensor. */
+  public Tensor mean() {
+    return floating().sum().div(Math.max(1, numel()));
+  }
+
+  /** Means along {@code axis}, dropping it. */
+  public Tensor mean(int axis) {
+    return mean(axis, false);
+  }
+
+  /** Means along {@code axis}, keeping it with size 1 when {@code keepDims}. */
+  public Tensor mean(int axis, boolean keepDims) {
+    int n = shape.size(axis);
+    return floating().sum(axis, keepDims).div(n);
+  }
+
+  /** The largest element, as a rank-0 tensor. */
+  public Tensor max() {
+    return flatten().max(0, false);
+  }
+
+  /** The largest values along {@code axis}, dropping it. */
+  public Tensor max(int axis) {
+    return max(axis, false);
+  }
+
+  /** The largest values along {@code axis}; the gradient goes to the first maximal element. */
+  public Tensor max(int axis, boolean keepDims) {
+    return reduction(Ops.MAX, axis, keepDims);
+  }
+
+  /** The smallest element, as a rank-0 tensor. */
+  public Tensor min() {
+    return flatten().min(0, false);
+  }
+
+  /** The smallest values along {@code axis}, dropping it. */
+  public Tensor min(int axis) {
+    return min(axis, false);
+  }
+
+  /** The smallest values along {@code axis}; the gradient goes to the first minimal element. */
+  public Tensor min(int axis, boolean keepDims) {
+    return reduction(Ops.MIN, axis, keepDims);
+  }
+
+  /** The int64 index of the (first) largest value along {@code axis}. */
+  public Tensor argmax(int axis) {
+    return argmax(axis, false);
+  }
+
+  /** The int64 index of the (first) largest value along {@code axis}. */
+  public Tensor argmax(int axis, boolean keepDims) {
+    return reduction(Ops.ARGMAX, axis, keepDims);
+  }
+
+  /** The flat int64 index of the (first) largest element. */
+  public Tensor argmax() {
+    return flatten().argmax(0, false);
+  }
+
+  /** The int64 index of the (first) smallest value along {@code axis}. */
+  public Tensor argmin(int axis) {
+    return reduction(Ops.ARGMIN, axis, false);
+  }
+
+  /** log(sum(exp(x))) along {@code axis}, dropping it; stable for large values. */
+  public Tensor logSumExp(int axis) {
+    return logSumExp(axis, false);
+  }
+
+  /** log(sum(exp(x))) along {@code axis}; stable for large values. */
+  public Tensor logSumExp(int axis, boolean keepDims) {
+    return floating().reduction(Ops.LOG_SUM_EXP, axis, keepDims);
+  }
+
+  /** exp(x) / sum(exp(x)) along {@code axis}; stable for large values. */
+  public Tensor softmax(int axis) {
+    return floating().axisOp(Ops.SOFTMAX, axis);
+  }
+
+  /** x - logSumExp(x) along {@code axis}; stable for large values. */
+  public Tensor logSoftmax(int axis) {
+    return floating().axisOp(Ops.LOG_SOFTMAX, axis);
+  }
+
+  private Tensor reduction(Op op, int axis, boolean keepDims) {
+    checkOpen(op.name());
+    OpContext c = new OpContext();
+    c.axis = shape.axis(axis, op.name());
+    c.keepDims = keepDims;
+    if (shape.size(c.axis) == 0 && op != Ops.SUM) {
+      throw new IllegalArgumentException(op.name() + ": axis " + axis + " of shape " + shape
+          + " is empty");
+    }
+    return op.run(c, this);
+  }
+
+  private Tensor axisOp(Op op, int axis) {
+    checkOpen(op.name());
+    OpContext c = new OpContext();
+    c.axis = shape.axis(axis, op.name());
+    return op.run(c, this);
+  }
+
+  // ---- autograd -----------------------------------------------------------------------------
+
+  /** Marks this leaf as needing gradients, and returns it. */
+  public Tensor requiresGrad() {
+    return requiresGrad(true);
+  }
+
+  /** Sets whether this leaf needs gradients, and returns it. */
+  public Tensor requiresGrad(boolean value) {
+    checkOpen("requiresGrad");
+    if (value && !dtype.isFloating()) {
+      throw new IllegalArgumentException(
+          "requiresGrad: only float32 and float64 tensors can require gradients, this one is "
+              + dtype);
+    }
+    if (node != null) {
+      if (!value) {
+        throw new IllegalStateException("requiresGrad: this tensor is the result of an op; "
+            + "use detach() for a copy without history");
+      }
+      return this;
+    }
+    requiresGrad = value;
+    return this;
+  }
+
+  /** True when gradients flow to this tensor: a leaf marked requiresGrad, or an op's result. */
+  public boolean isRequiresGrad() {
+    return tracked();
+  }
+
+  /** True for a tensor no recorded op produced. */
+  public boolean isLeaf() {
+    return node == null;
+  }
+
+  boolean tracked() {
+    return requiresGrad || node != null;
+  }
+
+  /** The gradient accumulated by backward, or null before the first one. */
+  public Tensor grad() {
+    return grad;
+  }
+
+  /** Resets the accumulated gradient to zeros (a no-op before the first backward). */
+  public void zeroGrad() {
+    if (grad != null) {
+      grad = grad.zerosLike();
+      grad.scope = null;
+      grad.zeroed = true;
+    }
+  }
+
+  void accumulateGrad(Tensor g, boolean createGraph) {
+    if (grad == null || grad.zeroed || grad.storage == null) {
+      grad = g;
+    } else {
+      grad = grad.add(g);
+    }
+    Tensors.disown(grad);
+  }
+
+  /** Backpropagates from this one-element tensor (a seed of 1). */
+  public void backward() {
+    Autograd.backward(this, null, false, false);
+  }
+
+  /** Backpropagates from this tensor with {@code seed}, the cotangent of its shape. */
+  public void backward(Tensor seed) {
+    Autograd.backward(this, seed, false, false);
+  }
+
+  /** Backpropagates, keeping the tape entries for another backward when {@code retainGraph}. */
+  public void backward(Tensor seed, boolean retainGraph) {
+    Autograd.backward(this, seed, retainGraph, false);
+  }
+
+  /** A tensor sharing this one's values with no history: gradients stop here. */
+  public Tensor detach() {
+    checkOpen("detach");
+    return alias();
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  /** Frees this tensor's storage (shared views keep it alive). Using it afterwards throws. */
+  @Override
+  public void close() {
+    Storage s = storage;
+    if (s == null) {
+      return;
+    }
+    storage = null;
+    if (cleanable != null) {
+      cleanable.clean();
+    } else {
+      s.release();
+    }
+  }
+
+  /** True after {@link #close()}. */
+  public boolean isClosed() {
+    return storage == null;
+  }
+
+  /** Moves this tensor out of the innermost scope to the enclosing one (or none), and returns it. */
+  public Tensor keep() {
+    Tensors.keep(this);
+    return this;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  Storage storage() {
+    Storage s = storage;
+    if (s == null) {
+      throw closed("use");
+    }
+    return s;
+  }
+
+  Backend backend() {
+    return backend;
+  }
+
+  void checkOpen(String op) {
+    if (storage == null) {
+      throw closed(op);
+    }
+  }
+
+  private IllegalStateException closed(String op) {
+    return new IllegalStateException(
+        op + ": tensor of shape " + shape + " was closed and cannot be used");
+  }
+
+  private void checkSameDevice(String op, Tensor other) {
+    checkOpen(op);
+    other.checkOpen(op);
+    if (!device.equals(other.device)) {
+      throw new IllegalArgumentException(op + ": tensors are on different devices, " + device
+          + " and " + other.device + "; move one with to(Device)");
+    }
+  }
+}

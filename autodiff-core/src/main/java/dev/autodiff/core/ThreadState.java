@@ -1,0 +1,18 @@
+package dev.autodiff.core;
+
+/**
+ * What belongs to one thread: its tape, whether recording is on, and its stack of open scopes.
+ * One thread-local lookup gives all three, which keeps the per-op cost low.
+ */
+final class ThreadState {
+  private static final ThreadLocal<ThreadState> CURRENT = ThreadLocal.withInitial(ThreadState::new);
+
+  final Tape tape = new Tape();
+  boolean gradEnabled = true;
+  /** The innermost open scope, or null. */
+  Tensors.Scope scope;
+
+  static ThreadState get() {
+    return CURRENT.get();
+  }
+}

@@ -1,0 +1,679 @@
+package dev.autodiff.core.cpu;
+
+import dev.autodiff.core.Backend;
+import dev.autodiff.core.BinaryOp;
+import dev.autodiff.core.DType;
+import dev.autodiff.core.Device;
+import dev.autodiff.core.ReduceOp;
+import dev.autodiff.core.Shape;
+import dev.autodiff.core.Storage;
+import dev.autodiff.core.UnaryOp;
+import java.util.Arrays;
+
+/**
+ * The built-in CPU backend: heap arrays, matmul through {@link Blas}, and elementwise and
+ * reduction loops split over the cores when they are large.
+ */
+public final class CpuBackend implements Backend {
+  /** The one instance. */
+  public static final CpuBackend INSTANCE = new CpuBackend();
+
+  /** Elements per block when a scalar operand is spread into a run. */
+  private static final int BLOCK = 2048;
+
+  private CpuBackend() {}
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  @Override
+  public boolean supports(Device device) {
+    return device.isCpu();
+  }
+
+  private static CpuStorage cpu(Storage s) {
+    if (!(s instanceof CpuStorage)) {
+      throw new IllegalArgumentException(
+          "cpu backend: storage on " + s.device() + " cannot be used on the cpu");
+    }
+    return (CpuStorage) s;
+  }
+
+  // ---- data movement ------------------------------------------------------------------------
+
+  @Override
+  public Storage fromFloats(Device device, float[] data) {
+    return new CpuStorage(data);
+  }
+
+  @Override
+  public Storage fromDoubles(Device device, double[] data) {
+    return new CpuStorage(data);
+  }
+
+  @Override
+  public Storage fromLongs(Device device, long[] data) {
+    return new CpuStorage(data);
+  }
+
+  @Override
+  public float[] toFloatArray(Storage x) {
+    return cpu(cast(x, DType.FLOAT32)).floats().clone();
+  }
+
+  @Override
+  public double[] toDoubleArray(Storage x) {
+    return cpu(cast(x, DType.FLOAT64)).doubles().clone();
+  }
+
+  @Override
+  public long[] toLongArray(Storage x) {
+    return cpu(cast(x, DType.INT64)).longs().clone();
+  }
+
+  @Override
+  public Storage full(Device device, DType dtype, long n, double value) {
+    CpuStorage s = CpuStorage.allocate(dtype, (int) n);
+    if (value != 0) {
+      switch (dtype) {
+        case FLOAT32:
+          Arrays.fill(s.floats(), (float) value);
+          break;
+        case FLOAT64:
+          Arrays.fill(s.doubles(), value);
+          break;
+        default:
+          Arrays.fill(s.longs(), (long) value);
+      }
+    }
+    return s;
+  }
+
+  @Override
+  public Storage cast(Storage xs, DType to) {
+    CpuStorage x = cpu(xs);
+    if (x.dtype() == to) {
+      return x;
+    }
+    int n = x.length();
+    CpuStorage y = CpuStorage.allocate(to, n);
+    Object src = x.array();
+    Object dst = y.array();
+    for (int i = 0; i < n; i++) {
+      double v = src instanceof float[] ? ((float[]) src)[i]
+          : src instanceof double[] ? ((double[]) src)[i] : (double) ((long[]) src)[i];
+      if (dst instanceof float[]) {
+        ((float[]) dst)[i] = (float) v;
+      } else if (dst instanceof double[]) {
+        ((double[]) dst)[i] = v;
+      } else {
+        ((long[]) dst)[i] = src instanceof long[] ? ((long[]) src)[i] : (long) v;
+      }
+    }
+    return y;
+  }
+
+  // ---- elementwise --------------------------------------------------------------------------
+
+  @Override
+  public Storage unary(UnaryOp op, Storage xs, double p, double q) {
+    CpuStorage x = cpu(xs);
+    int n = x.length();
+    CpuStorage y = CpuStorage.allocate(x.dtype(), n);
+    long cost = op == UnaryOp.NEG || op == UnaryOp.RELU || op == UnaryOp.ABS ? 1 : 8;
+    switch (x.dtype()) {
+      case FLOAT32: {
+        float[] a = x.floats();
+        float[] o = y.floats();
+        Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        break;
+      }
+      case FLOAT64: {
+        double[] a = x.doubles();
+        double[] o = y.doubles();
+        Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        break;
+      }
+      default:
+        UnaryKernels.apply(op, x.longs(), y.longs(), 0, n, p, q);
+    }
+    return y;
+  }
+
+  @Override
+  public Storage binary(BinaryOp op, Storage as, Shape aShape, Storage bs, Shape bShape,
+      Shape out) {
+    CpuStorage a = cpu(as);
+    CpuStorage b = cpu(bs);
+    int n = (int) out.numel();
+    CpuStorage y = CpuStorage.allocate(a.dtype(), n);
+    if (n == 0) {
+      return y;
+    }
+    if (aShape.equals(out) && bShape.equals(out)) {
+      Parallel.forRange(n, 1, (lo, hi) -> runs(op, a, lo, b, lo, y, lo, hi - lo));
+    } else if (bShape.numel() == 1 && aShape.equals(out)) {
+      Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, a, lo, b, false, y, lo, hi - lo));
+    } else if (aShape.numel() == 1 && bShape.equals(out)) {
+      Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, b, lo, a, true, y, lo, hi - lo));
+    } else {
+      broadcastRuns(op, a, aShape, b, bShape, y, out);
+    }
+    return y;
+  }
+
+  /** One contiguous run of {@code len} elements. */
+  private static void runs(BinaryOp op, CpuStorage a, int ao, CpuStorage b, int bo, CpuStorage y,
+      int yo, int len) {
+    Object arr = a.array();
+    if (arr instanceof float[]) {
+      BinaryKernels.run(op, (float[]) arr, ao, b.floats(), bo, y.floats(), yo, len);
+    } else if (arr instanceof double[]) {
+      BinaryKernels.run(op, (double[]) arr, ao, b.doubles(), bo, y.doubles(), yo, len);
+    } else {
+      BinaryKernels.run(op, (long[]) arr, ao, b.longs(), bo, y.longs(), yo, len);
+    }
+  }
+
+  /**
+   * A run against one scalar, spread into a small block so the run kernel stays the only loop
+   * ({@code scalarFirst} keeps the operand order for sub, div, pow and the comparisons).
+   */
+  private static void scalarRuns(BinaryOp op, CpuStorage v, int vo, CpuStorage s,
+      boolean scalarFirst, CpuStorage y, int yo, int len) {
+    CpuStorage block = spread(s, 0, Math.min(len, BLOCK));
+    for (int done = 0; done < len; done += BLOCK) {
+      int m = Math.min(BLOCK, len - done);
+      if (scalarFirst) {
+        runs(op, block, 0, v, vo + done, y, yo + done, m);
+      } else {
+        runs(op, v, vo + done, block, 0, y, yo + done, m);
+      }
+    }
+  }
+
+  /** A new storage of {@code len} copies of element {@code at} of {@code s}. */
+  private static CpuStorage spread(CpuStorage s, int at, int len) {
+    CpuStorage out = CpuStorage.allocate(s.dtype(), len);
+    Object arr = s.array();
+    if (arr instanceof float[]) {
+      Arrays.fill(out.floats(), ((float[]) arr)[at]);
+    } else if (arr instanceof double[]) {
+      Arrays.fill(out.doubles(), ((double[]) arr)[at]);
+    } else {
+      Arrays.fill(out.longs(), ((long[]) arr)[at]);
+    }
+    return out;
+  }
+
+  private static void broadcastRuns(BinaryOp op, CpuStorage a, Shape aShape, CpuStorage b,
+      Shape bShape, CpuStorage y, Shape out) {
+    int inner = out.rank() == 0 ? 1 : out.size(-1);
+    int rows = (int) (out.numel() / inner);
+    int[] aRows = rowOffsets(aShape, out);
+    int[] bRows = rowOffsets(bShape, out);
+    boolean aSpread = innerStride(aShape, out) == 0;
+    boolean bSpread = innerStride(bShape, out) == 0;
+    Parallel.forRange(rows, inner, (lo, hi) -> {
+      for (int r = lo; r < hi; r++) {
+        CpuStorage ar = aSpread ? spread(a, aRows[r], inner) : a;
+        CpuStorage br = bSpread ? spread(b, bRows[r], inner) : b;
+        runs(op, ar, aSpread ? 0 : aRows[r], br, bSpread ? 0 : bRows[r], y, r * inner, inner);
+      }
+    });
+  }
+
+  /** 1 when {@code in} runs along the last axis of {@code out}, 0 when it is broadcast there. */
+  private static int innerStride(Shape in, Shape out) {
+    return in.rank() == 0 || in.size(-1) == 1 && out.size(-1) != 1 ? 0 : 1;
+  }
+
+  /**
+   * The offset in {@code in} where each row of {@code out} (each index of all axes but the last)
+   * starts, with broadcast axes standing still.
+   */
+  static int[] rowOffsets(Shape in, Shape out) {
+    int r = out.rank();
+    int rows = r == 0 ? 1 : (int) (out.numel() / Math.max(1, out.size(-1)));
+    if (r == 0 && out.numel() == 0) {
+      rows = 0;
+    }
+    int[] strides = alignedStrides(in, out);
+    int[] dims = out.toArray();
+    int[] offsets = new int[rows];
+    int[] counter = new int[Math.max(0, r - 1)];
+    int off = 0;
+    for (int row = 0; row < rows; row++) {
+      offsets[row] = off;
+      for (int d = r - 2; d >= 0; d--) {
+        counter[d]++;
+        off += strides[d];
+        if (counter[d] < dims[d]) {
+          break;
+        }
+        off -= strides[d] * dims[d];
+        counter[d] = 0;
+      }
+    }
+    return offsets;
+  }
+
+  /** Strides of {@code in} aligned to the axes of {@code out}; 0 where in is broadcast. */
+  static int[] alignedStrides(Shape in, Shape out) {
+    int r = out.rank();
+    int[] s = new int[r];
+    int[] own = in.strides();
+    int off = r - in.rank();
+    for (int d = 0; d < in.rank(); d++) {
+      s[d + off] = in.size(d) == 1 && out.size(d + off) != 1 ? 0 : own[d];
+    }
+    return s;
+  }
+
+  /** For each element of {@code out}, the offset of the element of {@code in} it reads. */
+  static int[] elementOffsets(Shape in, Shape out) {
+    int inner = out.rank() == 0 ? 1 : out.size(-1);
+    int[] rows = rowOffsets(in, out);
+    int step = innerStride(in, out);
+    int[] off = new int[(int) out.numel()];
+    for (int r = 0; r < rows.length; r++) {
+      for (int j = 0; j < inner; j++) {
+        off[r * inner + j] = rows[r] + j * step;
+      }
+    }
+    return off;
+  }
+
+  @Override
+  public Storage where(Storage cs, Shape cShape, Storage as, Shape aShape, Storage bs,
+      Shape bShape, Shape out) {
+    double[] c = cpu(cast(cs, DType.FLOAT64)).doubles();
+    CpuStorage a = cpu(as);
+    CpuStorage b = cpu(bs);
+    int[] ci = elementOffsets(cShape, out);
+    int[] ai = elementOffsets(aShape, out);
+    int[] bi = elementOffsets(bShape, out);
+    int n = ci.length;
+    CpuStorage y = CpuStorage.allocate(a.dtype(), n);
+    Object ya = y.array();
+    if (ya instanceof float[]) {
+      float[] o = (float[]) ya;
+      float[] av = a.floats();
+      float[] bv = b.floats();
+      for (int i = 0; i < n; i++) o[i] = c[ci[i]] != 0 ? av[ai[i]] : bv[bi[i]];
+    } else if (ya instanceof double[]) {
+      double[] o = (double[]) ya;
+      double[] av = a.doubles();
+      double[] bv = b.doubles();
+      for (int i = 0; i < n; i++) o[i] = c[ci[i]] != 0 ? av[ai[i]] : bv[bi[i]];
+    } else {
+      long[] o = (long[]) ya;
+      long[] av = a.longs();
+      long[] bv = b.longs();
+      for (int i = 0; i < n; i++) o[i] = c[ci[i]] != 0 ? av[ai[i]] : bv[bi[i]];
+    }
+    return y;
+  }
+
+  @Override
+  public Storage expand(Storage xs, Shape shape, Shape out) {
+    return gatherOffsets(cpu(xs), elementOffsets(shape, out));
+  }
+
+  /** A new storage whose element i is element {@code offsets[i]} of x. */
+  private static CpuStorage gatherOffsets(CpuStorage x, int[] offsets) {
+    int n = offsets.length;
+    CpuStorage y = CpuStorage.allocate(x.dtype(), n);
+    Object src = x.array();
+    if (src instanceof float[]) {
+      float[] s = (float[]) src;
+      float[] o = y.floats();
+      for (int i = 0; i < n; i++) o[i] = s[offsets[i]];
+    } else if (src instanceof double[]) {
+      double[] s = (double[]) src;
+      double[] o = y.doubles();
+      for (int i = 0; i < n; i++) o[i] = s[offsets[i]];
+    } else {
+      long[] s = (long[]) src;
+      long[] o = y.longs();
+      for (int i = 0; i < n; i++) o[i] = s[offsets[i]];
+    }
+    return y;
+  }
+
+  /** Adds element i of src into element {@code offsets[i]} of y (which starts as zeros). */
+  private static void addAtOffsets(CpuStorage src, int[] offsets, CpuStorage y, String op) {
+    Object s = src.array();
+    int n = offsets.length;
+    if (s instanceof float[]) {
+      float[] a = (float[]) s;
+      float[] o = y.floats();
+      for (int i = 0; i < n; i++) o[offsets[i]] += a[i];
+    } else if (s instanceof double[]) {
+      double[] a = (double[]) s;
+      double[] o = y.doubles();
+      for (int i = 0; i < n; i++) o[offsets[i]] += a[i];
+    } else {
+      long[] a = (long[]) s;
+      long[] o = y.longs();
+      for (int i = 0; i < n; i++) o[offsets[i]] += a[i];
+    }
+  }
+
+  // ---- reductions ---------------------------------------------------------------------------
+
+  @Override
+  public Storage reduce(ReduceOp op, Storage xs, Shape shape, int axis) {
+    CpuStorage x = cpu(xs);
+    int outer = shape.outer(axis);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    int count = outer * inner;
+    boolean index = op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
+    if (n == 0 && op != ReduceOp.SUM) {
+      throw new IllegalArgumentException(op.name().toLowerCase(java.util.Locale.ROOT)
+          + ": cannot reduce over axis " + axis + " of size 0 in shape " + shape);
+    }
+    CpuStorage y = CpuStorage.allocate(index ? DType.INT64 : x.dtype(), count);
+    Object src = x.array();
+    if (op == ReduceOp.SUM) {
+      if (src instanceof float[]) {
+        float[] a = (float[]) src;
+        Parallel.forRange(outer, (long) n * inner,
+            (lo, hi) -> ReduceKernels.sum(a, y.floats(), n, inner, lo, hi));
+      } else if (src instanceof double[]) {
+        double[] a = (double[]) src;
+        Parallel.forRange(outer, (long) n * inner,
+            (lo, hi) -> ReduceKernels.sum(a, y.doubles(), n, inner, lo, hi));
+      } else {
+        ReduceKernels.sum((long[]) src, y.longs(), n, inner, 0, outer);
+      }
+      return y;
+    }
+    long[] idx = index ? y.longs() : null;
+    if (src instanceof float[]) {
+      float[] a = (float[]) src;
+      float[] o = index ? null : y.floats();
+      Parallel.forRange(count, n, (lo, hi) -> ReduceKernels.extreme(op, a, o, idx, n, inner, lo, hi));
+    } else if (src instanceof double[]) {
+      double[] a = (double[]) src;
+      double[] o = index ? null : y.doubles();
+      Parallel.forRange(count, n, (lo, hi) -> ReduceKernels.extreme(op, a, o, idx, n, inner, lo, hi));
+    } else {
+      if (op == ReduceOp.LOG_SUM_EXP) {
+        throw new UnsupportedOperationException("logSumExp is not defined for int64 tensors");
+      }
+      ReduceKernels.extreme(op, (long[]) src, index ? null : y.longs(), idx, n, inner, 0, count);
+    }
+    return y;
+  }
+
+  @Override
+  public Storage softmax(Storage xs, Shape shape, int axis, boolean log) {
+    CpuStorage x = cpu(xs);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    int count = shape.outer(axis) * inner;
+    CpuStorage y = CpuStorage.allocate(x.dtype(), x.length());
+    Object src = x.array();
+    if (src instanceof float[]) {
+      float[] a = (float[]) src;
+      Parallel.forRange(count, 4L * n,
+          (lo, hi) -> ReduceKernels.softmax(a, y.floats(), n, inner, log, lo, hi));
+    } else if (src instanceof double[]) {
+      double[] a = (double[]) src;
+      Parallel.forRange(count, 4L * n,
+          (lo, hi) -> ReduceKernels.softmax(a, y.doubles(), n, inner, log, lo, hi));
+    } else {
+      throw new UnsupportedOperationException("softmax is not defined for int64 tensors");
+    }
+    return y;
+  }
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  @Override
+  public Storage matmul(Storage as, Shape aShape, boolean transA, Storage bs, Shape bShape,
+      boolean transB, Shape out) {
+    CpuStorage a = cpu(as);
+    CpuStorage b = cpu(bs);
+    int r = out.rank();
+    int m = out.size(r - 2);
+    int n = out.size(r - 1);
+    int k = transA ? aShape.size(-2) : aShape.size(-1);
+    int lda = aShape.size(-1);
+    int ldb = bShape.size(-1);
+    CpuStorage c = CpuStorage.allocate(a.dtype(), (int) out.numel());
+    if (out.numel() == 0) {
+      return c;
+    }
+    Shape batch = Shape.of(Arrays.copyOf(out.toArray(), r - 2));
+    int batches = (int) batch.numel();
+    int aMat = aShape.size(-2) * aShape.size(-1);
+    int bMat = bShape.size(-2) * bShape.size(-1);
+    Gemm gemm = Blas.gemm();
+    if (bShape.rank() == 2 && !transA) {
+      // A stack of matrices times one matrix is a single taller product: [B*M, K] x [K, N].
+      int[] aOff = batchOffsets(aShape, batch, aMat);
+      if (isContiguousRun(aOff, aMat)) {
+        gemm(gemm, c, a, b, transA, transB, batches * m, n, k, aOff[0], lda, 0, ldb, 0, n);
+        return c;
+      }
+    }
+    int[] aOff = batchOffsets(aShape, batch, aMat);
+    int[] bOff = batchOffsets(bShape, batch, bMat);
+    for (int i = 0; i < batches; i++) {
+      gemm(gemm, c, a, b, transA, transB, m, n, k, aOff[i], lda, bOff[i], ldb, i * m * n, n);
+    }
+    return c;
+  }
+
+  private static boolean isContiguousRun(int[] offsets, int step) {
+    for (int i = 0; i < offsets.length; i++) {
+      if (offsets[i] != i * step) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int[] batchOffsets(Shape in, Shape batch, int matSize) {
+    Shape inBatch = Shape.of(Arrays.copyOf(in.toArray(), in.rank() - 2));
+    int[] off = elementOffsets(inBatch, batch);
+    for (int i = 0; i < off.length; i++) {
+      off[i] *= matSize;
+    }
+    return off;
+  }
+
+  private static void gemm(Gemm g, CpuStorage c, CpuStorage a, CpuStorage b, boolean ta,
+      boolean tb, int m, int n, int k, int ao, int lda, int bo, int ldb, int co, int ldc) {
+    if (c.dtype() == DType.FLOAT32) {
+      g.sgemm(ta, tb, m, n, k, 1f, a.floats(), ao, lda, b.floats(), bo, ldb, 0f, c.floats(), co,
+          ldc);
+    } else if (c.dtype() == DType.FLOAT64) {
+      g.dgemm(ta, tb, m, n, k, 1d, a.doubles(), ao, lda, b.doubles(), bo, ldb, 0d, c.doubles(),
+          co, ldc);
+    } else {
+      throw new UnsupportedOperationException("matmul is not defined for int64 tensors");
+    }
+  }
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  @Override
+  public Storage permute(Storage xs, Shape shape, int[] perm) {
+    int r = shape.rank();
+    int[] dims = shape.toArray();
+    int[] strides = shape.strides();
+    int[] outDims = new int[r];
+    int[] srcStride = new int[r];
+    for (int i = 0; i < r; i++) {
+      outDims[i] = dims[perm[i]];
+      srcStride[i] = strides[perm[i]];
+    }
+    int n = (int) shape.numel();
+    int[] offsets = new int[n];
+    int[] counter = new int[r];
+    int off = 0;
+    for (int i = 0; i < n; i++) {
+      offsets[i] = off;
+      for (int d = r - 1; d >= 0; d--) {
+        counter[d]++;
+        off += srcStride[d];
+        if (counter[d] < outDims[d]) {
+          break;
+        }
+        off -= srcStride[d] * outDims[d];
+        counter[d] = 0;
+      }
+    }
+    return gatherOffsets(cpu(xs), offsets);
+  }
+
+  @Override
+  public Storage slice(Storage xs, Shape shape, int axis, int from, int to) {
+    CpuStorage x = cpu(xs);
+    int outer = shape.outer(axis);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    int m = to - from;
+    CpuStorage y = CpuStorage.allocate(x.dtype(), outer * m * inner);
+    for (int i = 0; i < outer; i++) {
+      System.arraycopy(x.array(), (i * n + from) * inner, y.array(), i * m * inner, m * inner);
+    }
+    return y;
+  }
+
+  @Override
+  public Storage pad(Storage xs, Shape shape, int axis, int from, int total) {
+    CpuStorage x = cpu(xs);
+    int outer = shape.outer(axis);
+    int m = shape.size(axis);
+    int inner = shape.inner(axis);
+    CpuStorage y = CpuStorage.allocate(x.dtype(), outer * total * inner);
+    for (int i = 0; i < outer; i++) {
+      System.arraycopy(x.array(), i * m * inner, y.array(), (i * total + from) * inner, m * inner);
+    }
+    return y;
+  }
+
+  @Override
+  public Storage concat(Storage[] xs, Shape[] shapes, int axis) {
+    int outer = shapes[0].outer(axis);
+    int inner = shapes[0].inner(axis);
+    int total = 0;
+    for (Shape s : shapes) {
+      total += s.size(axis);
+    }
+    CpuStorage y = CpuStorage.allocate(xs[0].dtype(), outer * total * inner);
+    int at = 0;
+    for (int t = 0; t < xs.length; t++) {
+      int m = shapes[t].size(axis);
+      Object src = cpu(xs[t]).array();
+      for (int i = 0; i < outer; i++) {
+        System.arraycopy(src, i * m * inner, y.array(), (i * total + at) * inner, m * inner);
+      }
+      at += m;
+    }
+    return y;
+  }
+
+  @Override
+  public Storage indexSelect(Storage xs, Shape shape, int axis, Storage index, int count) {
+    CpuStorage x = cpu(xs);
+    long[] idx = cpu(index).longs();
+    int outer = shape.outer(axis);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    CpuStorage y = CpuStorage.allocate(x.dtype(), outer * count * inner);
+    for (int i = 0; i < outer; i++) {
+      for (int j = 0; j < count; j++) {
+        int from = (int) checkIndex("indexSelect", idx[j], n);
+        System.arraycopy(x.array(), (i * n + from) * inner, y.array(), (i * count + j) * inner,
+            inner);
+      }
+    }
+    return y;
+  }
+
+  @Override
+  public Storage indexAdd(Storage src, Shape srcShape, int axis, Storage index, Shape out) {
+    long[] idx = cpu(index).longs();
+    int outer = srcShape.outer(axis);
+    int count = srcShape.size(axis);
+    int inner = srcShape.inner(axis);
+    int n = out.size(axis);
+    int[] offsets = new int[outer * count * inner];
+    for (int i = 0, p = 0; i < outer; i++) {
+      for (int j = 0; j < count; j++) {
+        int to = (int) checkIndex("indexAdd", idx[j], n);
+        for (int t = 0; t < inner; t++) {
+          offsets[p++] = (i * n + to) * inner + t;
+        }
+      }
+    }
+    CpuStorage y = CpuStorage.allocate(src.dtype(), (int) out.numel());
+    addAtOffsets(cpu(src), offsets, y, "indexAdd");
+    return y;
+  }
+
+  @Override
+  public Storage gather(Storage xs, Shape shape, int axis, Storage index, Shape indexShape) {
+    return gatherOffsets(cpu(xs), scatterOffsets("gather", shape, axis, index, indexShape));
+  }
+
+  @Override
+  public Storage scatterAdd(Storage src, Shape indexShape, int axis, Storage index, Shape out) {
+    CpuStorage y = CpuStorage.allocate(src.dtype(), (int) out.numel());
+    addAtOffsets(cpu(src), scatterOffsets("scatterAdd", out, axis, index, indexShape), y,
+        "scatterAdd");
+    return y;
+  }
+
+  /** For each index element, the offset in a tensor of {@code shape} that it points at. */
+  private static int[] scatterOffsets(String op, Shape shape, int axis, Storage index,
+      Shape indexShape) {
+    long[] idx = cpu(index).longs();
+    int n = shape.size(axis);
+    int m = indexShape.size(axis);
+    int inner = indexShape.inner(axis);
+    int[] offsets = new int[idx.length];
+    for (int p = 0; p < idx.length; p++) {
+      int i = p / (m * inner);
+      int t = p % inner;
+      offsets[p] = (int) ((i * n + checkIndex(op, idx[p], n)) * inner + t);
+    }
+    return offsets;
+  }
+
+  @Override
+  public Storage oneHot(Storage labels, int classes, DType dtype) {
+    long[] l = cpu(labels).longs();
+    CpuStorage y = CpuStorage.allocate(dtype, l.length * classes);
+    for (int i = 0; i < l.length; i++) {
+      int c = (int) checkIndex("oneHot", l[i], classes);
+      switch (dtype) {
+        case FLOAT32:
+          y.floats()[i * classes + c] = 1f;
+          break;
+        case FLOAT64:
+          y.doubles()[i * classes + c] = 1d;
+          break;
+        default:
+          y.longs()[i * classes + c] = 1L;
+      }
+    }
+    return y;
+  }
+
+  private static long checkIndex(String op, long i, int n) {
+    if (i < 0 || i >= n) {
+      throw new IllegalArgumentException(
+          op + ": index " + i + " is out of range for an axis of size " + n);
+    }
+    return i;
+  }
+}

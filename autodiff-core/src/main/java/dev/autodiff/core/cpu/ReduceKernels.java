@@ -1,0 +1,171 @@
+package dev.autodiff.core.cpu;
+
+import dev.autodiff.core.ReduceOp;
+
+/**
+ * Reductions and softmax along one axis of an array viewed as {@code [outer, n, inner]}. Float
+ * inputs accumulate in double. Output position {@code p} stands for {@code (p / inner, p % inner)}.
+ */
+final class ReduceKernels {
+  private ReduceKernels() {}
+
+  // ---- sums over the axis, accumulated row by row so the inner loop is contiguous -------------
+
+  static void sum(float[] x, float[] o, int n, int inner, int fromOuter, int toOuter) {
+    double[] acc = new double[inner];
+    for (int i = fromOuter; i < toOuter; i++) {
+      java.util.Arrays.fill(acc, 0);
+      int base = i * n * inner;
+      for (int k = 0; k < n; k++) {
+        int row = base + k * inner;
+        for (int j = 0; j < inner; j++) acc[j] += x[row + j];
+      }
+      for (int j = 0; j < inner; j++) o[i * inner + j] = (float) acc[j];
+    }
+  }
+
+  static void sum(double[] x, double[] o, int n, int inner, int fromOuter, int toOuter) {
+    double[] acc = new double[inner];
+    for (int i = fromOuter; i < toOuter; i++) {
+      java.util.Arrays.fill(acc, 0);
+      int base = i * n * inner;
+      for (int k = 0; k < n; k++) {
+        int row = base + k * inner;
+        for (int j = 0; j < inner; j++) acc[j] += x[row + j];
+      }
+      System.arraycopy(acc, 0, o, i * inner, inner);
+    }
+  }
+
+  static void sum(long[] x, long[] o, int n, int inner, int fromOuter, int toOuter) {
+    for (int i = fromOuter; i < toOuter; i++) {
+      int base = i * n * inner;
+      for (int k = 0; k < n; k++) {
+        int row = base + k * inner;
+        for (int j = 0; j < inner; j++) o[i * inner + j] += x[row + j];
+      }
+    }
+  }
+
+  // ---- max, min, their indices and logSumExp, per output position -----------------------------
+
+  /** Writes values to {@code o} (or indices to {@code idx} for ARGMAX/ARGMIN). */
+  static void extreme(ReduceOp op, double[] x, double[] o, long[] idx, int n, int inner, int from,
+      int to) {
+    boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX || op == ReduceOp.LOG_SUM_EXP;
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      int best = 0;
+      double bv = x[base];
+      for (int k = 1; k < n; k++) {
+        double v = x[base + k * inner];
+        if (max ? v > bv : v < bv) {
+          bv = v;
+          best = k;
+        }
+      }
+      if (op == ReduceOp.LOG_SUM_EXP) {
+        o[p] = logSumExp(x, base, n, inner, bv);
+      } else if (idx != null) {
+        idx[p] = best;
+      } else {
+        o[p] = bv;
+      }
+    }
+  }
+
+  static void extreme(ReduceOp op, float[] x, float[] o, long[] idx, int n, int inner, int from,
+      int to) {
+    boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX || op == ReduceOp.LOG_SUM_EXP;
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      int best = 0;
+      float bv = x[base];
+      for (int k = 1; k < n; k++) {
+        float v = x[base + k * inner];
+        if (max ? v > bv : v < bv) {
+          bv = v;
+          best = k;
+        }
+      }
+      if (op == ReduceOp.LOG_SUM_EXP) {
+        double s = 0;
+        if (bv != Float.NEGATIVE_INFINITY && bv != Float.POSITIVE_INFINITY) {
+          for (int k = 0; k < n; k++) s += Math.exp(x[base + k * inner] - (double) bv);
+          o[p] = (float) (bv + Math.log(s));
+        } else {
+          o[p] = bv;
+        }
+      } else if (idx != null) {
+        idx[p] = best;
+      } else {
+        o[p] = bv;
+      }
+    }
+  }
+
+  static void extreme(ReduceOp op, long[] x, long[] o, long[] idx, int n, int inner, int from,
+      int to) {
+    boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX;
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      int best = 0;
+      long bv = x[base];
+      for (int k = 1; k < n; k++) {
+        long v = x[base + k * inner];
+        if (max ? v > bv : v < bv) {
+          bv = v;
+          best = k;
+        }
+      }
+      if (idx != null) {
+        idx[p] = best;
+      } else {
+        o[p] = bv;
+      }
+    }
+  }
+
+  private static double logSumExp(double[] x, int base, int n, int inner, double max) {
+    if (Double.isInfinite(max)) {
+      return max; // all -inf gives -inf; any +inf gives +inf
+    }
+    double s = 0;
+    for (int k = 0; k < n; k++) s += Math.exp(x[base + k * inner] - max);
+    return max + Math.log(s);
+  }
+
+  // ---- softmax ---------------------------------------------------------------------------------
+
+  static void softmax(double[] x, double[] y, int n, int inner, boolean log, int from, int to) {
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < n; k++) max = Math.max(max, x[base + k * inner]);
+      double s = 0;
+      for (int k = 0; k < n; k++) s += Math.exp(x[base + k * inner] - max);
+      double logS = Math.log(s);
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        double z = x[at] - max;
+        y[at] = log ? z - logS : Math.exp(z) / s;
+      }
+    }
+  }
+
+  static void softmax(float[] x, float[] y, int n, int inner, boolean log, int from, int to) {
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int k = 0; k < n; k++) max = Math.max(max, x[base + k * inner]);
+      double s = 0;
+      for (int k = 0; k < n; k++) s += Math.exp(x[base + k * inner] - (double) max);
+      double logS = Math.log(s);
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        double z = x[at] - (double) max;
+        y[at] = (float) (log ? z - logS : Math.exp(z) / s);
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package dev.autodiff.core.cpu;
+
+import dev.autodiff.core.UnaryOp;
+
+/**
+ * Elementwise kernels of one input. The switch on the op sits outside each loop, so the loops are
+ * free of calls and branches the JIT cannot hoist.
+ */
+final class UnaryKernels {
+  private UnaryKernels() {}
+
+  static void apply(UnaryOp op, float[] x, float[] y, int from, int to, double p, double q) {
+    float fp = (float) p;
+    float fq = (float) q;
+    switch (op) {
+      case NEG:
+        for (int i = from; i < to; i++) y[i] = -x[i];
+        break;
+      case EXP:
+        for (int i = from; i < to; i++) y[i] = (float) Math.exp(x[i]);
+        break;
+      case LOG:
+        for (int i = from; i < to; i++) y[i] = (float) Math.log(x[i]);
+        break;
+      case SQRT:
+        for (int i = from; i < to; i++) y[i] = (float) Math.sqrt(x[i]);
+        break;
+      case ABS:
+        for (int i = from; i < to; i++) y[i] = Math.abs(x[i]);
+        break;
+      case SIGN:
+        for (int i = from; i < to; i++) y[i] = Math.signum(x[i]);
+        break;
+      case TANH:
+        for (int i = from; i < to; i++) y[i] = (float) Math.tanh(x[i]);
+        break;
+      case SIGMOID:
+        for (int i = from; i < to; i++) y[i] = (float) sigmoid(x[i]);
+        break;
+      case RELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : 0f;
+        break;
+      case LEAKY_RELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : fp * x[i];
+        break;
+      case ELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : (float) (p * Math.expm1(x[i]));
+        break;
+      case SOFTPLUS:
+        for (int i = from; i < to; i++) y[i] = (float) softplus(x[i]);
+        break;
+      case CLAMP:
+        for (int i = from; i < to; i++) y[i] = Math.min(Math.max(x[i], fp), fq);
+        break;
+      case INSIDE:
+        for (int i = from; i < to; i++) y[i] = x[i] >= fp && x[i] <= fq ? 1f : 0f;
+        break;
+      case POW:
+        if (p == 2) {
+          for (int i = from; i < to; i++) y[i] = x[i] * x[i];
+        } else {
+          for (int i = from; i < to; i++) y[i] = (float) Math.pow(x[i], p);
+        }
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  static void apply(UnaryOp op, double[] x, double[] y, int from, int to, double p, double q) {
+    switch (op) {
+      case NEG:
+        for (int i = from; i < to; i++) y[i] = -x[i];
+        break;
+      case EXP:
+        for (int i = from; i < to; i++) y[i] = Math.exp(x[i]);
+        break;
+      case LOG:
+        for (int i = from; i < to; i++) y[i] = Math.log(x[i]);
+        break;
+      case SQRT:
+        for (int i = from; i < to; i++) y[i] = Math.sqrt(x[i]);
+        break;
+      case ABS:
+        for (int i = from; i < to; i++) y[i] = Math.abs(x[i]);
+        break;
+      case SIGN:
+        for (int i = from; i < to; i++) y[i] = Math.signum(x[i]);
+        break;
+      case TANH:
+        for (int i = from; i < to; i++) y[i] = Math.tanh(x[i]);
+        break;
+      case SIGMOID:
+        for (int i = from; i < to; i++) y[i] = sigmoid(x[i]);
+        break;
+      case RELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : 0d;
+        break;
+      case LEAKY_RELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : p * x[i];
+        break;
+      case ELU:
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : p * Math.expm1(x[i]);
+        break;
+      case SOFTPLUS:
+        for (int i = from; i < to; i++) y[i] = softplus(x[i]);
+        break;
+      case CLAMP:
+        for (int i = from; i < to; i++) y[i] = Math.min(Math.max(x[i], p), q);
+        break;
+      case INSIDE:
+        for (int i = from; i < to; i++) y[i] = x[i] >= p && x[i] <= q ? 1d : 0d;
+        break;
+      case POW:
+        if (p == 2) {
+          for (int i = from; i < to; i++) y[i] = x[i] * x[i];
+        } else {
+          for (int i = from; i < to; i++) y[i] = Math.pow(x[i], p);
+        }
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** The integer kernels; ops that leave the integers are promoted to float by the ops layer. */
+  static void apply(UnaryOp op, long[] x, long[] y, int from, int to, double p, double q) {
+    switch (op) {
+      case NEG:
+        for (int i = from; i < to; i++) y[i] = -x[i];
+        break;
+      case ABS:
+        for (int i = from; i < to; i++) y[i] = Math.abs(x[i]);
+        break;
+      case SIGN:
+        for (int i = from; i < to; i++) y[i] = Long.signum(x[i]);
+        break;
+      case RELU:
+        for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0L);
+        break;
+      case CLAMP:
+        for (int i = from; i < to; i++) y[i] = (long) Math.min(Math.max(x[i], p), q);
+        break;
+      default:
+        throw new UnsupportedOperationException(
+            op.name().toLowerCase(java.util.Locale.ROOT) + " is not defined for int64 tensors");
+    }
+  }
+
+  static double sigmoid(double x) {
+    if (x >= 0) {
+      return 1 / (1 + Math.exp(-x));
+    }
+    double e = Math.exp(x);
+    return e / (1 + e);
+  }
+
+  static double softplus(double x) {
+    return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+}
