@@ -1,15 +1,28 @@
 package dev.autodiff.core;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * A backend's raw, contiguous buffer of elements. Tensors that are views of one another (reshape,
- * detach) share a storage; it counts its owners and is freed when the last one lets go.
+ * detach) share a storage. A native storage (device memory) counts its owners and is freed when the
+ * last one lets go; a heap storage is left to the garbage collector.
  */
 public abstract class Storage {
   private final DType dtype;
   private final long size;
-  private final AtomicInteger owners = new AtomicInteger(0);
+  private static final VarHandle OWNERS;
+
+  static {
+    try {
+      OWNERS = MethodHandles.lookup().findVarHandle(Storage.class, "owners", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  @SuppressWarnings("unused") // accessed through OWNERS
+  private volatile int owners;
 
   protected Storage(DType dtype, long size) {
     this.dtype = dtype;
@@ -41,11 +54,11 @@ public abstract class Storage {
   protected abstract void free();
 
   final void retain() {
-    owners.incrementAndGet();
+    OWNERS.getAndAdd(this, 1);
   }
 
   final void release() {
-    if (owners.decrementAndGet() == 0) {
+    if ((int) OWNERS.getAndAdd(this, -1) == 1) {
       free();
     }
   }

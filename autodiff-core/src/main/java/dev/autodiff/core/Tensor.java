@@ -47,8 +47,8 @@ public final class Tensor implements AutoCloseable {
     this.dtype = dtype;
     this.backend = backend;
     this.device = device;
-    storage.retain();
     if (storage.isNative()) {
+      storage.retain();
       cleanable = CLEANER.register(this, new Release(storage));
     }
     ThreadState state = ThreadState.get();
@@ -1248,9 +1248,7 @@ public final class Tensor implements AutoCloseable {
     }
     storage = null;
     if (cleanable != null) {
-      cleanable.clean();
-    } else {
-      s.release();
+      cleanable.clean(); // releases the native storage once
     }
   }
 

@@ -100,16 +100,32 @@ public final class CpuBackend implements Backend {
     int n = x.length();
     CpuStorage y = CpuStorage.allocate(to, n);
     Object src = x.array();
-    Object dst = y.array();
-    for (int i = 0; i < n; i++) {
-      double v = src instanceof float[] ? ((float[]) src)[i]
-          : src instanceof double[] ? ((double[]) src)[i] : (double) ((long[]) src)[i];
-      if (dst instanceof float[]) {
-        ((float[]) dst)[i] = (float) v;
-      } else if (dst instanceof double[]) {
-        ((double[]) dst)[i] = v;
+    if (src instanceof float[]) {
+      float[] a = (float[]) src;
+      if (to == DType.FLOAT64) {
+        double[] o = y.doubles();
+        for (int i = 0; i < n; i++) o[i] = a[i];
       } else {
-        ((long[]) dst)[i] = src instanceof long[] ? ((long[]) src)[i] : (long) v;
+        long[] o = y.longs();
+        for (int i = 0; i < n; i++) o[i] = (long) a[i];
+      }
+    } else if (src instanceof double[]) {
+      double[] a = (double[]) src;
+      if (to == DType.FLOAT32) {
+        float[] o = y.floats();
+        for (int i = 0; i < n; i++) o[i] = (float) a[i];
+      } else {
+        long[] o = y.longs();
+        for (int i = 0; i < n; i++) o[i] = (long) a[i];
+      }
+    } else {
+      long[] a = (long[]) src;
+      if (to == DType.FLOAT32) {
+        float[] o = y.floats();
+        for (int i = 0; i < n; i++) o[i] = a[i];
+      } else {
+        double[] o = y.doubles();
+        for (int i = 0; i < n; i++) o[i] = a[i];
       }
     }
     return y;
@@ -123,17 +139,26 @@ public final class CpuBackend implements Backend {
     int n = x.length();
     CpuStorage y = CpuStorage.allocate(x.dtype(), n);
     long cost = op == UnaryOp.NEG || op == UnaryOp.RELU || op == UnaryOp.ABS ? 1 : 8;
+    boolean small = n * cost < Parallel.GRAIN;
     switch (x.dtype()) {
       case FLOAT32: {
         float[] a = x.floats();
         float[] o = y.floats();
-        Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        if (small) {
+          UnaryKernels.apply(op, a, o, 0, n, p, q);
+        } else {
+          Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        }
         break;
       }
       case FLOAT64: {
         double[] a = x.doubles();
         double[] o = y.doubles();
-        Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        if (small) {
+          UnaryKernels.apply(op, a, o, 0, n, p, q);
+        } else {
+          Parallel.forRange(n, cost, (lo, hi) -> UnaryKernels.apply(op, a, o, lo, hi, p, q));
+        }
         break;
       }
       default:
@@ -152,12 +177,25 @@ public final class CpuBackend implements Backend {
     if (n == 0) {
       return y;
     }
+    boolean small = n < Parallel.GRAIN; // no lambda, no split: small ops are all overhead
     if (aShape.equals(out) && bShape.equals(out)) {
-      Parallel.forRange(n, 1, (lo, hi) -> runs(op, a, lo, b, lo, y, lo, hi - lo));
+      if (small) {
+        runs(op, a, 0, b, 0, y, 0, n);
+      } else {
+        Parallel.forRange(n, 1, (lo, hi) -> runs(op, a, lo, b, lo, y, lo, hi - lo));
+      }
     } else if (bShape.numel() == 1 && aShape.equals(out)) {
-      Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, a, lo, b, false, y, lo, hi - lo));
+      if (small) {
+        scalarRuns(op, a, 0, b, false, y, 0, n);
+      } else {
+        Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, a, lo, b, false, y, lo, hi - lo));
+      }
     } else if (aShape.numel() == 1 && bShape.equals(out)) {
-      Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, b, lo, a, true, y, lo, hi - lo));
+      if (small) {
+        scalarRuns(op, b, 0, a, true, y, 0, n);
+      } else {
+        Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, b, lo, a, true, y, lo, hi - lo));
+      }
     } else {
       broadcastRuns(op, a, aShape, b, bShape, y, out);
     }
@@ -183,7 +221,7 @@ public final class CpuBackend implements Backend {
    */
   private static void scalarRuns(BinaryOp op, CpuStorage v, int vo, CpuStorage s,
       boolean scalarFirst, CpuStorage y, int yo, int len) {
-    CpuStorage block = spread(s, 0, Math.min(len, BLOCK));
+    CpuStorage block = len == 1 ? s : spread(s, 0, Math.min(len, BLOCK));
     for (int done = 0; done < len; done += BLOCK) {
       int m = Math.min(BLOCK, len - done);
       if (scalarFirst) {

@@ -361,6 +361,10 @@ final class JavaGemm implements Gemm {
 
   private static void checkMatrix(String op, String name, int len, int off, int ld,
       int rows, int cols) {
+    long end = off + (long) (rows - 1) * ld + cols;
+    if (len >= 0 && ld >= cols && off >= 0 && end <= len) {
+      return; // the hot path builds no message
+    }
     String what = name + " (stored " + rows + " x " + cols + ", offset " + off + ", row stride "
         + ld + ")";
     if (len < 0) {
@@ -373,11 +377,8 @@ final class JavaGemm implements Gemm {
     if (off < 0) {
       throw new IllegalArgumentException(op + ": " + what + ": negative offset");
     }
-    long end = off + (long) (rows - 1) * ld + cols;
-    if (end > len) {
-      throw new IllegalArgumentException(
-          op + ": " + what + " needs " + end + " array elements but the array has " + len);
-    }
+    throw new IllegalArgumentException(
+        op + ": " + what + " needs " + end + " array elements but the array has " + len);
   }
 
   // ---------------------------------------------------------------------------------------------
