@@ -51,12 +51,14 @@ public final class Autograd {
    * grad()} untouched. With {@code createGraph} the result is itself differentiable.
    */
   public static Tensor grad(Tensor output, Tensor input, boolean createGraph) {
+    Tensor.required("grad", "output", output);
+    Tensor.required("grad", "input", input);
     return grad(List.of(output), List.of(input), createGraph).get(0);
   }
 
   /** The gradients of a one-element {@code output} with respect to each of {@code inputs}. */
   public static List<Tensor> grad(Tensor output, List<Tensor> inputs, boolean createGraph) {
-    return grad(List.of(output), inputs, createGraph);
+    return grad(List.of(Tensor.required("grad", "output", output)), inputs, createGraph);
   }
 
   /**

@@ -126,6 +126,12 @@ public final class Ops {
 
   public static final Op MIN = extreme("min", ReduceOp.MIN, ReduceOp.ARGMIN);
 
+  /** The largest element; ties share the gradient evenly, as PyTorch's max() of a whole tensor. */
+  public static final Op MAX_ALL = extremeAll("maxAll", ReduceOp.MAX);
+
+  /** The smallest element; ties share the gradient evenly, as PyTorch's min() of a whole tensor. */
+  public static final Op MIN_ALL = extremeAll("minAll", ReduceOp.MIN);
+
   public static final Op ARGMAX = Op.nonDifferentiable("argmax",
       (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.ARGMAX, x[0].storage(), x[0].shape(),
           c.axis), x[0].shape().reduce(c.axis, c.keepDims), DType.INT64));
@@ -134,13 +140,16 @@ public final class Ops {
       (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.ARGMIN, x[0].storage(), x[0].shape(),
           c.axis), x[0].shape().reduce(c.axis, c.keepDims), DType.INT64));
 
-  /** A fused, stable logSumExp; its VJP is g times the softmax, exp(x - lse). */
+  /**
+   * A fused, stable logSumExp. Its VJP is g times the softmax, taken from the fused softmax rather
+   * than exp(x - lse): in float32 the rounded lse of large logits would skew it.
+   */
   public static final Op LOG_SUM_EXP = Op.builtin("logSumExp",
       (c, x) -> make(x[0], x[0].backend().reduce(ReduceOp.LOG_SUM_EXP, x[0].storage(),
           x[0].shape(), c.axis), x[0].shape().reduce(c.axis, c.keepDims)),
       (c, g) -> {
         int[] kept = c.input(0).shape().reduce(c.axis, true).toArray();
-        return one(g.reshape(kept).mul(c.input(0).sub(c.output().reshape(kept)).exp()));
+        return one(g.reshape(kept).mul(c.input(0).softmax(c.axis)));
       });
 
   /** A fused, stable softmax; VJP y (g - sum(g y)), as PyTorch's _softmax_backward_data. */
@@ -350,6 +359,16 @@ public final class Ops {
           Tensor idx = Tensor.wrap(x, x.backend().reduce(indices, x.storage(), x.shape(), c.axis),
               Shape.of(kept), DType.INT64);
           return one(g.reshape(kept).scatterAdd(c.axis, idx, x.shape()));
+        });
+  }
+
+  private static Op extremeAll(String name, ReduceOp values) {
+    return Op.builtin(name,
+        (c, x) -> make(x[0], x[0].backend().reduce(values, x[0].storage(),
+            Shape.of((int) x[0].numel()), 0), Shape.SCALAR),
+        (c, g) -> {
+          Tensor hits = c.input(0).eq(c.output());
+          return one(hits.mul(g.div(hits.sum())));
         });
   }
 

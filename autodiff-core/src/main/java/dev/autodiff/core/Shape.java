@@ -118,7 +118,7 @@ public final class Shape {
   public Shape with(int axis, int size) {
     int[] d = dims.clone();
     d[axis] = size;
-    return new Shape(d);
+    return of(d);
   }
 
   /** This shape with a size-1 axis inserted at {@code axis} (0..rank). */
@@ -127,7 +127,7 @@ public final class Shape {
     for (int i = 0, j = 0; i < d.length; i++) {
       d[i] = i == axis ? size : dims[j++];
     }
-    return new Shape(d);
+    return of(d);
   }
 
   /**

@@ -169,9 +169,11 @@ public final class Tensor implements AutoCloseable {
 
   /** The identity matrix of size n and the given dtype. */
   public static Tensor eye(int n, DType dtype) {
+    required("eye", "dtype", dtype);
     if (n < 0) {
       throw new IllegalArgumentException("eye: size must be >= 0, got " + n);
     }
+    Shape.of(n, n); // rejects a size whose square overflows an array
     double[] d = new double[n * n];
     for (int i = 0; i < n; i++) {
       d[i * n + i] = 1;
@@ -198,11 +200,16 @@ public final class Tensor implements AutoCloseable {
 
   /** The float32 values start, start + step, ... below end (above it for a negative step). */
   public static Tensor arange(double start, double end, double step) {
-    if (step == 0 || Double.isNaN(step) || (end - start) / step < 0) {
+    double count = Math.ceil((end - start) / step);
+    if (step == 0 || !(count >= 0)) {
       throw new IllegalArgumentException(
           "arange: step " + step + " does not lead from " + start + " to " + end);
     }
-    int n = (int) Math.ceil((end - start) / step);
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("arange: from " + start + " to " + end + " by " + step
+          + " gives more elements than a Java array can hold");
+    }
+    int n = (int) count;
     float[] d = new float[n];
     for (int i = 0; i < n; i++) {
       d[i] = (float) (start + i * step);
@@ -212,6 +219,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Float32 samples uniform in [0, 1) from {@code random}. */
   public static Tensor rand(Random random, int... shape) {
+    required("rand", "random", random);
     Shape s = Shape.of(shape);
     float[] d = new float[(int) s.numel()];
     for (int i = 0; i < d.length; i++) {
@@ -227,6 +235,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Float32 samples of the standard normal distribution from {@code random}. */
   public static Tensor randn(Random random, int... shape) {
+    required("randn", "random", random);
     Shape s = Shape.of(shape);
     float[] d = new float[(int) s.numel()];
     for (int i = 0; i < d.length; i++) {
@@ -252,6 +261,7 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code value} everywhere, with this tensor's shape, dtype and device. */
   public Tensor fullLike(double value) {
+    checkOpen("fullLike");
     return wrap(this, backend.full(device, dtype, shape.numel(), value), shape, dtype);
   }
 
@@ -341,6 +351,7 @@ public final class Tensor implements AutoCloseable {
 
   /** This tensor in another dtype (the same tensor when it already is). Differentiable. */
   public Tensor to(DType target) {
+    required("to", "dtype", target);
     checkOpen("to");
     if (target == dtype) {
       return this;
@@ -355,6 +366,7 @@ public final class Tensor implements AutoCloseable {
 
   /** This tensor on another device (the same tensor when it already is). Differentiable. */
   public Tensor to(Device target) {
+    required("to", "device", target);
     checkOpen("to");
     if (target.equals(device)) {
       return this;
@@ -414,6 +426,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this / other, broadcast (integers divide to float32, as PyTorch's true division). */
   public Tensor div(Tensor other) {
+    required("div", "other tensor", other);
     return floating().binary(Ops.DIV, other.floatingLike(this));
   }
 
@@ -425,6 +438,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this to the power other, broadcast. */
   public Tensor pow(Tensor exponent) {
+    required("pow", "exponent", exponent);
     return floating().binary(Ops.POW, exponent.floatingLike(this));
   }
 
@@ -560,7 +574,9 @@ public final class Tensor implements AutoCloseable {
    * Gradients flow to a and b (as PyTorch's where); the condition is not differentiated.
    */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-    condition.checkOpen("where");
+    required("where", "condition", condition).checkOpen("where");
+    required("where", "first tensor", a);
+    required("where", "second tensor", b);
     a.checkSameDevice("where", condition);
     DType t = DType.promote(a.dtype, b.dtype);
     Tensor x = a.to(t);
@@ -616,20 +632,27 @@ public final class Tensor implements AutoCloseable {
    * and that axis is dropped from the result; leading axes are batch axes and broadcast.
    */
   public Tensor matmul(Tensor other) {
+    required("matmul", "other tensor", other);
     checkOpen("matmul");
     other.checkOpen("matmul");
     if (rank() == 0 || other.rank() == 0) {
       throw new IllegalArgumentException("matmul: shapes " + shape + " and " + other.shape
           + ": both operands need at least one axis");
     }
+    int k = shape.size(-1);
+    int kOther = other.rank() == 1 ? other.size(0) : other.size(-2);
+    if (k != kOther) {
+      throw new IllegalArgumentException("matmul: shapes " + shape + " and " + other.shape
+          + " do not match: inner sizes " + k + " and " + kOther + " differ");
+    }
     Tensor a = rank() == 1 ? unsqueeze(0) : this;
     Tensor b = other.rank() == 1 ? other.unsqueeze(1) : other;
     Tensor y = matmul(a, false, b, false);
-    if (other.rank() == 1) {
-      y = y.squeeze(-1);
-    }
     if (rank() == 1) {
-      y = y.squeeze(-2);
+      y = y.squeeze(-2); // the row axis the vector was given
+    }
+    if (other.rank() == 1) {
+      y = y.squeeze(-1); // the column axis the vector was given
     }
     return y;
   }
@@ -672,6 +695,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Axes reordered: axis i of the result is axis {@code order[i]} of this tensor. */
   public Tensor permute(int... order) {
+    required("permute", "order", order);
     checkOpen("permute");
     if (order.length != rank()) {
       throw new IllegalArgumentException("permute: order " + Arrays.toString(order)
@@ -699,6 +723,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The same elements in a new shape; one size may be -1 and is then inferred. */
   public Tensor reshape(int... newShape) {
+    required("reshape", "shape", newShape);
     checkOpen("reshape");
     Shape target = resolveShape(newShape);
     if (target.equals(shape)) {
@@ -803,6 +828,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Broadcast (copied) to a larger shape; -1 keeps a size. */
   public Tensor expand(int... newShape) {
+    required("expand", "shape", newShape);
     checkOpen("expand");
     int[] d = newShape.clone();
     int off = d.length - rank();
@@ -830,6 +856,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Summed down to {@code target}, a shape this tensor's was broadcast from. */
   public Tensor sumTo(Shape target) {
+    required("sumTo", "target shape", target);
     checkOpen("sumTo");
     if (target.equals(shape)) {
       return this;
@@ -882,6 +909,9 @@ public final class Tensor implements AutoCloseable {
     if (tensors == null || tensors.isEmpty()) {
       throw new IllegalArgumentException("concat: needs at least one tensor");
     }
+    for (Tensor x : tensors) {
+      required("concat", "every tensor", x);
+    }
     Tensor first = tensors.get(0);
     first.checkOpen("concat");
     int a = first.shape.axis(axis, "concat");
@@ -915,7 +945,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The tensors joined along an existing axis. */
   public static Tensor concat(int axis, Tensor... tensors) {
-    return concat(Arrays.asList(tensors), axis);
+    return concat(Arrays.asList(required("concat", "tensors", tensors)), axis);
   }
 
   /** The tensors, all of one shape, stacked along a new axis. */
@@ -923,7 +953,15 @@ public final class Tensor implements AutoCloseable {
     if (tensors == null || tensors.isEmpty()) {
       throw new IllegalArgumentException("stack: needs at least one tensor");
     }
+    for (Tensor x : tensors) {
+      required("stack", "every tensor", x);
+    }
     Shape s = tensors.get(0).shape;
+    int r = s.rank();
+    if (axis < -(r + 1) || axis > r) {
+      throw new IllegalArgumentException("stack: axis " + axis
+          + " is out of range for stacking tensors of shape " + s);
+    }
     Tensor[] parts = new Tensor[tensors.size()];
     for (int i = 0; i < parts.length; i++) {
       Tensor t = tensors.get(i);
@@ -938,7 +976,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The tensors, all of one shape, stacked along a new axis. */
   public static Tensor stack(int axis, Tensor... tensors) {
-    return stack(Arrays.asList(tensors), axis);
+    return stack(Arrays.asList(required("stack", "tensors", tensors)), axis);
   }
 
   /**
@@ -973,6 +1011,16 @@ public final class Tensor implements AutoCloseable {
           "scatterAdd: index shape " + index.shape + " must equal source shape " + shape);
     }
     int a = target.axis(axis, "scatterAdd");
+    if (target.rank() != rank()) {
+      throw new IllegalArgumentException("scatterAdd: target shape " + target
+          + " must have the rank of index shape " + index.shape);
+    }
+    for (int d = 0; d < rank(); d++) {
+      if (d != a && target.size(d) != shape.size(d)) {
+        throw new IllegalArgumentException("scatterAdd: target shape " + target
+            + " must match index shape " + index.shape + " on every axis but " + axis);
+      }
+    }
     OpContext c = new OpContext();
     c.axis = a;
     c.shape = target;
@@ -1015,6 +1063,10 @@ public final class Tensor implements AutoCloseable {
     if (classes <= 0) {
       throw new IllegalArgumentException("oneHot: classes must be positive, got " + classes);
     }
+    if (numel() * classes > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("oneHot: " + numel() + " labels of " + classes
+          + " classes give more elements than a Java array can hold");
+    }
     OpContext c = new OpContext();
     c.axis = classes;
     return Ops.ONE_HOT.run(c, this);
@@ -1050,7 +1102,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The mean of all elements, as a rank-0 tensor. */
   public Tensor mean() {
-    return floating().sum().div(Math.max(1, numel()));
+    return floating().sum().div(numel()); // an empty tensor's mean is NaN, as in NumPy
   }
 
   /** Means along {@code axis}, dropping it. */
@@ -1060,13 +1112,13 @@ public final class Tensor implements AutoCloseable {
 
   /** Means along {@code axis}, keeping it with size 1 when {@code keepDims}. */
   public Tensor mean(int axis, boolean keepDims) {
-    int n = shape.size(axis);
+    int n = shape.size(shape.axis(axis, "mean"));
     return floating().sum(axis, keepDims).div(n);
   }
 
-  /** The largest element, as a rank-0 tensor. */
+  /** The largest element, as a rank-0 tensor; tied maxima share the gradient evenly. */
   public Tensor max() {
-    return flatten().max(0, false);
+    return wholeReduction(Ops.MAX_ALL);
   }
 
   /** The largest values along {@code axis}, dropping it. */
@@ -1079,9 +1131,9 @@ public final class Tensor implements AutoCloseable {
     return reduction(Ops.MAX, axis, keepDims);
   }
 
-  /** The smallest element, as a rank-0 tensor. */
+  /** The smallest element, as a rank-0 tensor; tied minima share the gradient evenly. */
   public Tensor min() {
-    return flatten().min(0, false);
+    return wholeReduction(Ops.MIN_ALL);
   }
 
   /** The smallest values along {@code axis}, dropping it. */
@@ -1144,6 +1196,14 @@ public final class Tensor implements AutoCloseable {
           + " is empty");
     }
     return op.run(c, this);
+  }
+
+  private Tensor wholeReduction(Op op) {
+    checkOpen(op.name());
+    if (numel() == 0) {
+      throw new IllegalArgumentException(op.name() + ": tensor of shape " + shape + " is empty");
+    }
+    return op.run(new OpContext(), this);
   }
 
   private Tensor axisOp(Op op, int axis) {
@@ -1264,6 +1324,14 @@ public final class Tensor implements AutoCloseable {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** The argument, or an IllegalArgumentException naming the op when it is null. */
+  static <T> T required(String op, String what, T value) {
+    if (value == null) {
+      throw new IllegalArgumentException(op + ": " + what + " must not be null");
+    }
+    return value;
+  }
 
   Storage storage() {
     Storage s = storage;

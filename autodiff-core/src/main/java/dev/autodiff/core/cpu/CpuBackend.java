@@ -382,7 +382,7 @@ public final class CpuBackend implements Backend {
   }
 
   /** Adds element i of src into element {@code offsets[i]} of y (which starts as zeros). */
-  private static void addAtOffsets(CpuStorage src, int[] offsets, CpuStorage y, String op) {
+  private static void addAtOffsets(CpuStorage src, int[] offsets, CpuStorage y) {
     Object s = src.array();
     int n = offsets.length;
     if (s instanceof float[]) {
@@ -654,7 +654,7 @@ public final class CpuBackend implements Backend {
       }
     }
     CpuStorage y = CpuStorage.allocate(src.dtype(), (int) out.numel());
-    addAtOffsets(cpu(src), offsets, y, "indexAdd");
+    addAtOffsets(cpu(src), offsets, y);
     return y;
   }
 
@@ -666,8 +666,7 @@ public final class CpuBackend implements Backend {
   @Override
   public Storage scatterAdd(Storage src, Shape indexShape, int axis, Storage index, Shape out) {
     CpuStorage y = CpuStorage.allocate(src.dtype(), (int) out.numel());
-    addAtOffsets(cpu(src), scatterOffsets("scatterAdd", out, axis, index, indexShape), y,
-        "scatterAdd");
+    addAtOffsets(cpu(src), scatterOffsets("scatterAdd", out, axis, index, indexShape), y);
     return y;
   }
 
