@@ -45,7 +45,9 @@ public final class Op {
 
   /**
    * A user-defined differentiable op, like {@code torch.autograd.Function}: the forward runs with
-   * recording off, and one tape entry stands for the whole op.
+   * recording off, and one tape entry stands for the whole op. As in PyTorch, a tensor computed
+   * inside forward carries no history: for correct second derivatives, write the backward in terms
+   * of {@link OpContext#input} and {@link OpContext#output}, which keep theirs.
    */
   public static Op define(String name, Forward forward, Backward backward) {
     Objects.requireNonNull(name, "name");
