@@ -84,7 +84,28 @@ public final class Autograd {
             "grad: every input must require gradients (call requiresGrad() on it)");
       }
     }
-    Tensor[] out = run(outputs, seeds, inputs, retainGraph, createGraph);
+    if (outputs == null || outputs.isEmpty()) {
+      throw new IllegalArgumentException("grad: needs at least one output");
+    }
+    if (seeds != null && seeds.size() != outputs.size()) {
+      throw new IllegalArgumentException(
+          "grad: " + seeds.size() + " seeds for " + outputs.size() + " outputs");
+    }
+    // An output with no history is constant in the inputs: it contributes zeros (as PyTorch does
+    // where a backward formula is constant, e.g. the second derivative of abs).
+    List<Tensor> live = new ArrayList<>();
+    List<Tensor> liveSeeds = seeds == null ? null : new ArrayList<>();
+    for (int i = 0; i < outputs.size(); i++) {
+      Tensor o = Tensor.required("grad", "every output", outputs.get(i));
+      if (o.tracked()) {
+        live.add(o);
+        if (liveSeeds != null) {
+          liveSeeds.add(seeds.get(i));
+        }
+      }
+    }
+    Tensor[] out = live.isEmpty() ? new Tensor[inputs.size()]
+        : run(live, liveSeeds, inputs, retainGraph, createGraph);
     List<Tensor> result = new ArrayList<>(out.length);
     for (int i = 0; i < out.length; i++) {
       result.add(out[i] != null ? out[i] : inputs.get(i).zerosLike());
@@ -148,7 +169,13 @@ public final class Autograd {
         if (slot != null) {
           results[slot] = gy;
         }
-        Tensor[] grads = e.op.vjp(e, gy);
+        Tensor[] grads;
+        try {
+          grads = e.op.vjp(e, gy);
+        } catch (IllegalStateException ex) {
+          throw new IllegalStateException("backward through " + e.name() + ": "
+              + ex.getMessage(), ex);
+        }
         Tensor[] in = e.inputs;
         for (int j = 0; j < grads.length; j++) {
           Tensor g = grads[j];

@@ -1,7 +1,5 @@
 package dev.autodiff.core;
 
-import java.util.Objects;
-
 /**
  * One differentiable operation, defined in one place: its name, its forward and its
  * vector-Jacobian product. Built-in ops live in {@link Ops}; users define their own with {@link
@@ -50,9 +48,11 @@ public final class Op {
    * of {@link OpContext#input} and {@link OpContext#output}, which keep theirs.
    */
   public static Op define(String name, Forward forward, Backward backward) {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(forward, "forward");
-    Objects.requireNonNull(backward, "backward");
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("define: an op needs a name");
+    }
+    Tensor.required(name, "forward", forward);
+    Tensor.required(name, "backward", backward);
     return new Op(name, forward, backward, true);
   }
 
@@ -74,8 +74,15 @@ public final class Op {
     return backward != null;
   }
 
-  /** Applies the op to the inputs, recording it when an input needs gradients. */
+  /**
+   * Applies a user-defined op to the inputs, recording it when an input needs gradients. Built-in
+   * ops are applied through their {@link Tensor} methods, which validate shapes and settings.
+   */
   public Tensor apply(Tensor... inputs) {
+    if (!userDefined) {
+      throw new UnsupportedOperationException("the built-in op " + name
+          + " is applied through its Tensor method, which checks its shapes and settings");
+    }
     if (inputs == null || inputs.length == 0) {
       throw new IllegalArgumentException(name + ": needs at least one input");
     }
@@ -123,7 +130,11 @@ public final class Op {
     if (out == null) {
       throw new IllegalStateException(name + ": forward returned null");
     }
-    if (out.node != null || out.requiresGrad) {
+    boolean isInput = false;
+    for (Tensor t : inputs) {
+      isInput |= t == out;
+    }
+    if (isInput || out.node != null || out.requiresGrad) {
       out = out.alias(); // the op's output must be a fresh node, never an input itself
     }
     return out;

@@ -32,6 +32,8 @@ public final class OpContext {
   String releasedBy;
   int index;
   long seq;
+  /** Bytes of the inputs and output this entry keeps alive, for the tape's leak warning. */
+  long bytes;
 
   private Tensor[] saved;
   private Map<String, Object> values;
@@ -73,17 +75,26 @@ public final class OpContext {
     if (v == null) {
       throw new IllegalArgumentException(name() + ": nothing was put under '" + key + "'");
     }
+    if (!type.isInstance(v)) {
+      throw new IllegalArgumentException(name() + ": '" + key + "' holds a "
+          + v.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+    }
     return type.cast(v);
   }
 
   /** Input {@code i} of the op. */
   public Tensor input(int i) {
     checkLive();
+    if (i < 0 || i >= inputs.length) {
+      throw new IllegalArgumentException(
+          name() + ": no input " + i + " (the op has " + inputs.length + ")");
+    }
     return inputs[i];
   }
 
   /** The number of inputs. */
   public int inputCount() {
+    checkLive();
     return inputs.length;
   }
 
@@ -95,7 +106,7 @@ public final class OpContext {
 
   /** True when input {@code i} needs a gradient; backward may return null for the others. */
   public boolean needsInputGrad(int i) {
-    return inputs[i].tracked();
+    return input(i).tracked();
   }
 
   String name() {
@@ -120,6 +131,7 @@ public final class OpContext {
     saved = null;
     values = null;
     inputs = null;
+    output = null;
     cotangent = null;
     shape = null;
     ints = null;

@@ -41,9 +41,9 @@ public final class Ops {
       (c, g) -> g.mul(c.input(0).sigmoid()));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
       (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
-  /** x^p for a constant p: p x^(p-1). */
+  /** x^p for a constant p: p x^(p-1), and 0 for p = 0 (not 0 * 0^-1, as PyTorch). */
   public static final Op POW_SCALAR = unary("powScalar", UnaryOp.POW,
-      (c, g) -> g.mul(c.input(0).pow(c.p - 1).mul(c.p)));
+      (c, g) -> c.p == 0 ? g.zerosLike() : g.mul(c.input(0).pow(c.p - 1).mul(c.p)));
 
   // ---- elementwise, two broadcast inputs ----------------------------------------------------
 
@@ -58,11 +58,28 @@ public final class Ops {
   public static final Op DIV = binary("div", BinaryOp.DIV,
       (c, g) -> grads(c, c.needsInputGrad(0) ? g.div(c.input(1)) : null,
           c.needsInputGrad(1) ? g.mul(c.output()).div(c.input(1)).neg() : null));
-  /** d(a^b) = g b a^(b-1) and g a^b log a. */
+  /**
+   * d(a^b) = g b a^(b-1), 0 where a = b = 0; and g a^b log a, 0 where a = 0 and b &gt;= 0 (the
+   * limits PyTorch takes instead of 0 * inf).
+   */
   public static final Op POW = binary("pow", BinaryOp.POW,
-      (c, g) -> grads(c,
-          c.needsInputGrad(0) ? g.mul(c.input(1)).mul(c.input(0).pow(c.input(1).sub(1))) : null,
-          c.needsInputGrad(1) ? g.mul(c.output()).mul(c.input(0).log()) : null));
+      (c, g) -> {
+        Tensor a = c.input(0);
+        Tensor b = c.input(1);
+        Tensor ga = null;
+        Tensor gb = null;
+        if (c.needsInputGrad(0)) {
+          Tensor d = b.mul(a.pow(b.sub(1)));
+          Tensor limit = b.eq(0).mul(a.eq(0)); // 0 * 0^-1; elsewhere b = 0 already gives 0
+          ga = g.mul(Tensor.where(limit, d.zerosLike(), d));
+        }
+        if (c.needsInputGrad(1)) {
+          Tensor d = c.output().mul(a.log());
+          Tensor limit = a.eq(0).mul(b.ge(0));
+          gb = g.mul(Tensor.where(limit, d.zerosLike(), d));
+        }
+        return grads(c, ga, gb);
+      });
 
   public static final Op GT = comparison("gt", BinaryOp.GT);
   public static final Op LT = comparison("lt", BinaryOp.LT);

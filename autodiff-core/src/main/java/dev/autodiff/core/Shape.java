@@ -34,13 +34,17 @@ public final class Shape {
     if (dims.length == 0) {
       return SCALAR;
     }
-    long n = 1;
+    boolean empty = false;
     for (int d : dims) {
       if (d < 0) {
         throw new IllegalArgumentException("shape: negative size in " + Arrays.toString(dims));
       }
+      empty |= d == 0;
+    }
+    long n = 1;
+    for (int d : dims) {
       n *= d;
-      if (n > Integer.MAX_VALUE - 8) {
+      if (!empty && n > Integer.MAX_VALUE - 8) {
         throw new IllegalArgumentException(
             "shape: " + Arrays.toString(dims) + " has more elements than a Java array can hold");
       }

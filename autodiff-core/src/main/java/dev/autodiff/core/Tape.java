@@ -11,26 +11,41 @@ import java.util.ArrayList;
  * scope go when it closes.
  */
 final class Tape {
-  /** The size past which the tape warns, once, that something records without ever releasing. */
-  static final int WARN_SIZE = 1_000_000;
+  /** Entries past which the tape warns, once, that something records without ever releasing. */
+  static final int WARN_ENTRIES = 1_000_000;
+  /** Bytes kept alive by live entries past which the tape warns, once. */
+  static final long WARN_BYTES = Long.getLong("autodiff.tape.warnBytes", 1L << 30);
 
   private final ArrayList<OpContext> entries = new ArrayList<>();
   private long nextSeq;
   private int released;
+  private long liveBytes;
   private boolean warned;
 
   void record(OpContext e) {
     e.seq = nextSeq++;
     e.index = entries.size();
+    long bytes = e.output.numel() * e.output.dtype().byteSize();
+    for (Tensor t : e.inputs) {
+      bytes += t.numel() * t.dtype().byteSize();
+    }
+    e.bytes = bytes;
+    liveBytes += bytes;
     entries.add(e);
-    if (entries.size() >= WARN_SIZE && !warned) {
+    if ((entries.size() >= WARN_ENTRIES || liveBytes >= WARN_BYTES) && !warned) {
       warned = true;
       System.getLogger("dev.autodiff").log(System.Logger.Level.WARNING,
           "the autograd tape of thread " + Thread.currentThread().getName() + " holds "
-              + entries.size() + " entries: ops that need gradients are recorded but never used "
-              + "by backward(). Run inference inside Autograd.noGrad(), or each step inside "
+              + entries.size() + " entries keeping about " + (liveBytes >> 20) + " MiB alive: "
+              + "ops that need gradients are recorded but never used by backward(). Run "
+              + "inference inside Autograd.noGrad(), and each training step inside "
               + "Tensors.scope().");
     }
+  }
+
+  /** Approximate bytes the live entries keep alive. */
+  long liveBytes() {
+    return liveBytes;
   }
 
   int size() {
@@ -48,6 +63,7 @@ final class Tape {
   /** Marks an entry used by backward as gone, dropping what it holds. */
   void release(OpContext e) {
     if (!e.released) {
+      liveBytes -= e.bytes;
       e.release("by an earlier backward(); pass retainGraph to the first backward to go through it again");
       released++;
     }
@@ -59,7 +75,7 @@ final class Tape {
       entries.remove(entries.size() - 1);
       released--;
     }
-    if (released > 1024 && released * 2 > entries.size()) {
+    if (released > 1024 && released * 2 >= entries.size()) {
       int w = 0;
       for (int r = 0; r < entries.size(); r++) {
         OpContext e = entries.get(r);
@@ -73,13 +89,20 @@ final class Tape {
     }
   }
 
-  /** Releases and removes every entry recorded at or after {@code seq} (a closing scope's). */
+  /**
+   * Releases and removes every entry recorded at or after {@code seq} (a closing scope's). The
+   * outputs that live on (kept tensors) become constants: their history ends with the scope.
+   */
   void truncate(long seq) {
     while (!entries.isEmpty() && entries.get(entries.size() - 1).seq >= seq) {
       OpContext e = entries.remove(entries.size() - 1);
       if (e.released) {
         released--;
       } else {
+        liveBytes -= e.bytes;
+        if (e.output != null && e.output.node == e) {
+          e.output.node = null;
+        }
         e.release("when the scope that recorded it closed");
       }
     }

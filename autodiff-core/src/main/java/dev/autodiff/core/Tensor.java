@@ -191,6 +191,10 @@ public final class Tensor implements AutoCloseable {
     if (end < start) {
       throw new IllegalArgumentException("arange: end " + end + " is before start " + start);
     }
+    if ((long) end - start > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("arange: [" + start + ", " + end
+          + ") has more elements than a Java array can hold");
+    }
     long[] d = new long[end - start];
     for (int i = 0; i < d.length; i++) {
       d[i] = start + i;
@@ -611,8 +615,8 @@ public final class Tensor implements AutoCloseable {
   /** A rank-0 operand for a {@code double}: it keeps this tensor's dtype. */
   private Tensor scalarOperand(double value) {
     DType t = dtype;
-    if (t == DType.INT64 && value != Math.rint(value)) {
-      t = DType.FLOAT32;
+    if (t == DType.INT64 && (value != Math.rint(value) || Math.abs(value) > 0x1p53)) {
+      t = DType.FLOAT32; // a fraction, or beyond what a double holds exactly as an integer
     }
     return wrap(this, backend.full(device, t, 1, value), Shape.SCALAR, t);
   }
@@ -1006,6 +1010,7 @@ public final class Tensor implements AutoCloseable {
   public Tensor scatterAdd(int axis, Tensor index, Shape target) {
     checkOpen("scatterAdd");
     checkIndexTensor("scatterAdd", index);
+    required("scatterAdd", "target shape", target);
     if (!index.shape.equals(shape)) {
       throw new IllegalArgumentException(
           "scatterAdd: index shape " + index.shape + " must equal source shape " + shape);
@@ -1045,7 +1050,22 @@ public final class Tensor implements AutoCloseable {
   public Tensor indexAdd(int axis, Tensor index, Shape target) {
     checkOpen("indexAdd");
     checkIndexTensor("indexAdd", index);
+    required("indexAdd", "target shape", target);
     int a = target.axis(axis, "indexAdd");
+    if (index.rank() > 1) {
+      throw new IllegalArgumentException(
+          "indexAdd: index must be 0-D or 1-D, got shape " + index.shape);
+    }
+    if (target.rank() != rank()) {
+      throw new IllegalArgumentException("indexAdd: target shape " + target
+          + " must have the rank of source shape " + shape);
+    }
+    for (int d = 0; d < rank(); d++) {
+      if (d != a && target.size(d) != shape.size(d)) {
+        throw new IllegalArgumentException("indexAdd: target shape " + target
+            + " must match source shape " + shape + " on every axis but " + axis);
+      }
+    }
     if (index.numel() != shape.size(a)) {
       throw new IllegalArgumentException("indexAdd: index of " + index.numel()
           + " elements for axis " + axis + " of size " + shape.size(a));
@@ -1267,11 +1287,23 @@ public final class Tensor implements AutoCloseable {
     }
   }
 
-  void accumulateGrad(Tensor g, boolean createGraph) {
-    if (grad == null || grad.zeroed || grad.storage == null) {
-      grad = g;
-    } else {
-      grad = grad.add(g);
+  /**
+   * Adds a backward pass's gradient into {@link #grad()}. The leaf owns the result: a fresh view,
+   * never the cotangent object itself (which another leaf or the caller may hold). Synchronised,
+   * as PyTorch locks here, for leaves shared by threads.
+   */
+  synchronized void accumulateGrad(Tensor g, boolean createGraph) {
+    ThreadState state = ThreadState.get();
+    boolean was = state.gradEnabled;
+    state.gradEnabled = createGraph; // without createGraph, accumulating records nothing
+    try {
+      if (grad == null || grad.zeroed || grad.storage == null) {
+        grad = g.tracked() ? g.add(0) : g.alias();
+      } else {
+        grad = grad.add(g);
+      }
+    } finally {
+      state.gradEnabled = was;
     }
     Tensors.disown(grad);
   }

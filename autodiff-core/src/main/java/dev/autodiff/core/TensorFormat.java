@@ -59,9 +59,11 @@ final class TensorFormat {
       }
       if (i > 0) {
         if (axis == dims.length - 1) {
-          sb.append(", ");
-          if (sb.length() - lastNewline(sb) + width > LINE_WIDTH) {
+          sb.append(',');
+          if (sb.length() - lastNewline(sb) + 1 + width > LINE_WIDTH) {
             sb.append('\n').append(" ".repeat(indent + axis + 1));
+          } else {
+            sb.append(' ');
           }
         } else {
           separator(sb, dims, axis, indent);

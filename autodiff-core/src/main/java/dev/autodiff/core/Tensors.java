@@ -5,7 +5,8 @@ import java.util.function.Supplier;
 
 /**
  * Deterministic lifetimes for tensors. A scope closes every tensor made inside it, and drops the
- * tape entries recorded inside it, when it closes:
+ * tape entries recorded inside it, when it closes (a tensor kept past its scope becomes a constant
+ * there: its history ends with the scope):
  *
  * <pre>{@code
  * try (var step = Tensors.scope()) {
@@ -79,7 +80,8 @@ public final class Tensors {
 
     /** Moves {@code tensors} out of this scope to the enclosing one (or none). */
     public void keep(Tensor... tensors) {
-      for (Tensor t : tensors) {
+      for (Tensor t : Tensor.required("keep", "tensors", tensors)) {
+        Tensor.required("keep", "every tensor", t);
         if (t.scope == this) {
           Tensors.keep(t);
         }

@@ -235,6 +235,12 @@ public final class CpuBackend implements Backend {
   /** A new storage of {@code len} copies of element {@code at} of {@code s}. */
   private static CpuStorage spread(CpuStorage s, int at, int len) {
     CpuStorage out = CpuStorage.allocate(s.dtype(), len);
+    fill(out, s, at);
+    return out;
+  }
+
+  /** Fills {@code out} with element {@code at} of {@code s}. */
+  private static void fill(CpuStorage out, CpuStorage s, int at) {
     Object arr = s.array();
     if (arr instanceof float[]) {
       Arrays.fill(out.floats(), ((float[]) arr)[at]);
@@ -243,7 +249,6 @@ public final class CpuBackend implements Backend {
     } else {
       Arrays.fill(out.longs(), ((long[]) arr)[at]);
     }
-    return out;
   }
 
   private static void broadcastRuns(BinaryOp op, CpuStorage a, Shape aShape, CpuStorage b,
@@ -255,9 +260,16 @@ public final class CpuBackend implements Backend {
     boolean aSpread = innerStride(aShape, out) == 0;
     boolean bSpread = innerStride(bShape, out) == 0;
     Parallel.forRange(rows, inner, (lo, hi) -> {
+      // A broadcast operand is spread into one row buffer per chunk, refilled for each row.
+      CpuStorage ar = aSpread ? CpuStorage.allocate(a.dtype(), inner) : a;
+      CpuStorage br = bSpread ? CpuStorage.allocate(b.dtype(), inner) : b;
       for (int r = lo; r < hi; r++) {
-        CpuStorage ar = aSpread ? spread(a, aRows[r], inner) : a;
-        CpuStorage br = bSpread ? spread(b, bRows[r], inner) : b;
+        if (aSpread) {
+          fill(ar, a, aRows[r]);
+        }
+        if (bSpread) {
+          fill(br, b, bRows[r]);
+        }
         runs(op, ar, aSpread ? 0 : aRows[r], br, bSpread ? 0 : bRows[r], y, r * inner, inner);
       }
     });
@@ -416,6 +428,27 @@ public final class CpuBackend implements Backend {
     }
     CpuStorage y = CpuStorage.allocate(index ? DType.INT64 : x.dtype(), count);
     Object src = x.array();
+    if (op == ReduceOp.SUM && inner == 1 && outer == 1 && n >= 4 * Parallel.GRAIN
+        && !(src instanceof long[])) {
+      // One long row (a full sum): partial sums of chunks in parallel, then their sum.
+      int chunks = 16;
+      double[] partial = new double[chunks];
+      Parallel.forRange(chunks, n / chunks, (lo, hi) -> {
+        for (int c = lo; c < hi; c++) {
+          int from = (int) ((long) n * c / chunks);
+          int to = (int) ((long) n * (c + 1) / chunks);
+          partial[c] = src instanceof float[] ? ReduceKernels.sumRun((float[]) src, from, to)
+              : ReduceKernels.sumRun((double[]) src, from, to);
+        }
+      });
+      double total = ReduceKernels.sumRun(partial, 0, chunks);
+      if (src instanceof float[]) {
+        y.floats()[0] = (float) total;
+      } else {
+        y.doubles()[0] = total;
+      }
+      return y;
+    }
     if (op == ReduceOp.SUM) {
       if (src instanceof float[]) {
         float[] a = (float[]) src;

@@ -11,7 +11,49 @@ final class ReduceKernels {
 
   // ---- sums over the axis, accumulated row by row so the inner loop is contiguous -------------
 
+  /** The sum of {@code x[from, to)}, with four accumulators so the adds overlap. */
+  static double sumRun(float[] x, int from, int to) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = from;
+    for (; i + 3 < to; i += 4) {
+      s0 += x[i];
+      s1 += x[i + 1];
+      s2 += x[i + 2];
+      s3 += x[i + 3];
+    }
+    for (; i < to; i++) {
+      s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  /** The sum of {@code x[from, to)}, with four accumulators so the adds overlap. */
+  static double sumRun(double[] x, int from, int to) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = from;
+    for (; i + 3 < to; i += 4) {
+      s0 += x[i];
+      s1 += x[i + 1];
+      s2 += x[i + 2];
+      s3 += x[i + 3];
+    }
+    for (; i < to; i++) {
+      s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
   static void sum(float[] x, float[] o, int n, int inner, int fromOuter, int toOuter) {
+    if (inner == 1) {
+      for (int i = fromOuter; i < toOuter; i++) o[i] = (float) sumRun(x, i * n, i * n + n);
+      return;
+    }
     double[] acc = new double[inner];
     for (int i = fromOuter; i < toOuter; i++) {
       java.util.Arrays.fill(acc, 0);
@@ -25,6 +67,10 @@ final class ReduceKernels {
   }
 
   static void sum(double[] x, double[] o, int n, int inner, int fromOuter, int toOuter) {
+    if (inner == 1) {
+      for (int i = fromOuter; i < toOuter; i++) o[i] = sumRun(x, i * n, i * n + n);
+      return;
+    }
     double[] acc = new double[inner];
     for (int i = fromOuter; i < toOuter; i++) {
       java.util.Arrays.fill(acc, 0);
@@ -57,9 +103,9 @@ final class ReduceKernels {
       int base = (p / inner) * n * inner + p % inner;
       int best = 0;
       double bv = x[base];
-      for (int k = 1; k < n; k++) {
+      for (int k = 1; k < n && bv == bv; k++) { // stop at the first NaN
         double v = x[base + k * inner];
-        if (max ? v > bv : v < bv) {
+        if (v != v || (max ? v > bv : v < bv)) {
           bv = v;
           best = k;
         }
@@ -81,9 +127,9 @@ final class ReduceKernels {
       int base = (p / inner) * n * inner + p % inner;
       int best = 0;
       float bv = x[base];
-      for (int k = 1; k < n; k++) {
+      for (int k = 1; k < n && bv == bv; k++) { // stop at the first NaN
         float v = x[base + k * inner];
-        if (max ? v > bv : v < bv) {
+        if (v != v || (max ? v > bv : v < bv)) {
           bv = v;
           best = k;
         }

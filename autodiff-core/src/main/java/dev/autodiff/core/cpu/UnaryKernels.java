@@ -38,7 +38,7 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = (float) sigmoid(x[i]);
         break;
       case RELU:
-        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : 0f;
+        for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0f); // NaN stays NaN
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : fp * x[i];
@@ -94,7 +94,7 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = sigmoid(x[i]);
         break;
       case RELU:
-        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : 0d;
+        for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0d); // NaN stays NaN
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : p * x[i];
