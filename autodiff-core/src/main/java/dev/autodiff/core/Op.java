@@ -94,6 +94,11 @@ public final class Op {
     return run(new OpContext(), inputs.clone());
   }
 
+  /**
+   * Runs the forward and records an entry when needed. {@code ctx} carries the op's settings; it
+   * may be null for an op without settings, and is then made only when the op is recorded, so an
+   * unrecorded op (inference, backward without createGraph) allocates no context.
+   */
   Tensor run(OpContext ctx, Tensor... inputs) {
     boolean tracked = false;
     for (Tensor t : inputs) {
@@ -102,18 +107,20 @@ public final class Op {
     }
     ThreadState state = ThreadState.get();
     boolean record = tracked && backward != null && state.gradEnabled;
-    ctx.inputs = inputs;
+    OpContext c = ctx != null ? ctx : record ? new OpContext() : OpContext.NO_SETTINGS;
     Tensor out;
     if (userDefined) {
-      out = runUserForward(ctx, inputs, state);
+      c.inputs = inputs;
+      out = runUserForward(c, inputs, state);
     } else {
-      out = forward.apply(ctx, inputs);
+      out = forward.apply(c, inputs);
     }
     if (record) {
-      ctx.op = this;
-      ctx.output = out;
-      out.node = ctx;
-      state.tape.record(ctx);
+      c.inputs = inputs;
+      c.op = this;
+      c.output = out;
+      out.node = c;
+      state.tape.record(c);
     }
     return out;
   }

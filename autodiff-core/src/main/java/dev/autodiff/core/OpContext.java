@@ -38,6 +38,9 @@ public final class OpContext {
   private Tensor[] saved;
   private Map<String, Object> values;
 
+  /** The shared, never-mutated context of unrecorded ops that have no settings. */
+  static final OpContext NO_SETTINGS = new OpContext();
+
   OpContext() {}
 
   /** Saves tensors for the backward pass (replacing any saved before). */

@@ -586,7 +586,7 @@ public final class Tensor implements AutoCloseable {
     Tensor x = a.to(t);
     Tensor y = b.to(t);
     x.checkSameDevice("where", y);
-    return Ops.WHERE.run(new OpContext(), condition, x, y);
+    return Ops.WHERE.run(null, condition, x, y);
   }
 
   /** This where {@code condition} is non-zero, else {@code other} (PyTorch's x.where(c, y)). */
@@ -595,6 +595,9 @@ public final class Tensor implements AutoCloseable {
   }
 
   private Tensor unary(Op op, double p, double q) {
+    if (p == 0 && q == 0) {
+      return op.run(null, this); // zero settings are the defaults of a fresh context
+    }
     OpContext c = new OpContext();
     c.p = p;
     c.q = q;
@@ -609,7 +612,7 @@ public final class Tensor implements AutoCloseable {
     DType t = DType.promote(dtype, other.dtype);
     Tensor a = dtype == t ? this : to(t);
     Tensor b = other.dtype == t ? other : other.to(t);
-    return op.run(new OpContext(), a, b);
+    return op.run(null, a, b);
   }
 
   /** A rank-0 operand for a {@code double}: it keeps this tensor's dtype. */
@@ -1223,7 +1226,7 @@ public final class Tensor implements AutoCloseable {
     if (numel() == 0) {
       throw new IllegalArgumentException(op.name() + ": tensor of shape " + shape + " is empty");
     }
-    return op.run(new OpContext(), this);
+    return op.run(null, this);
   }
 
   private Tensor axisOp(Op op, int axis) {
