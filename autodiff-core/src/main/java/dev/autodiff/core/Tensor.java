@@ -664,8 +664,19 @@ public final class Tensor implements AutoCloseable {
     return y;
   }
 
-  /** op(a) @ op(b) with each transpose as a flag (no copy), for rank &gt;= 2 operands. */
-  static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
+  /**
+   * {@code op(a) @ op(b)}, where op transposes the last two axes when its flag is set. The
+   * transpose is passed to BLAS as a flag, so no transposed copy is made: {@code
+   * Tensor.matmul(x, false, w, true)} is {@code x @ w^T} (a linear layer with weights [out, in]).
+   * Both operands need rank &gt;= 2; batch axes broadcast.
+   */
+  public static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
+    required("matmul", "first tensor", a);
+    required("matmul", "second tensor", b);
+    if (a.rank() < 2 || b.rank() < 2) {
+      throw new IllegalArgumentException("matmul: shapes " + a.shape + " and " + b.shape
+          + ": transposed operands need at least 2 axes");
+    }
     a.checkSameDevice("matmul", b);
     if (!a.dtype.isFloating() || !b.dtype.isFloating()) {
       throw new UnsupportedOperationException(

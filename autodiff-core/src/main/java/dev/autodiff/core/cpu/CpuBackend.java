@@ -577,6 +577,9 @@ public final class CpuBackend implements Backend {
   @Override
   public Storage permute(Storage xs, Shape shape, int[] perm) {
     int r = shape.rank();
+    if (swapsLastTwo(perm)) {
+      return transposeLastTwo(cpu(xs), shape);
+    }
     int[] dims = shape.toArray();
     int[] strides = shape.strides();
     int[] outDims = new int[r];
@@ -602,6 +605,68 @@ public final class CpuBackend implements Backend {
       }
     }
     return gatherOffsets(cpu(xs), offsets);
+  }
+
+  private static boolean swapsLastTwo(int[] perm) {
+    int r = perm.length;
+    if (r < 2 || perm[r - 2] != r - 1 || perm[r - 1] != r - 2) {
+      return false;
+    }
+    for (int i = 0; i < r - 2; i++) {
+      if (perm[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Each matrix of the batch transposed, in cache-sized tiles. */
+  private static CpuStorage transposeLastTwo(CpuStorage x, Shape shape) {
+    int rows = shape.size(-2);
+    int cols = shape.size(-1);
+    int mat = rows * cols;
+    int batches = mat == 0 ? 0 : (int) (shape.numel() / mat);
+    CpuStorage y = CpuStorage.allocate(x.dtype(), (int) shape.numel());
+    Object src = x.array();
+    Object dst = y.array();
+    Parallel.forRange(batches * ((rows + TILE - 1) / TILE), (long) TILE * cols, (lo, hi) -> {
+      int tilesPerMatrix = (rows + TILE - 1) / TILE;
+      for (int t = lo; t < hi; t++) {
+        int base = (t / tilesPerMatrix) * mat;
+        int i0 = (t % tilesPerMatrix) * TILE;
+        int i1 = Math.min(rows, i0 + TILE);
+        for (int j0 = 0; j0 < cols; j0 += TILE) {
+          int j1 = Math.min(cols, j0 + TILE);
+          transposeTile(src, dst, base, rows, cols, i0, i1, j0, j1);
+        }
+      }
+    });
+    return y;
+  }
+
+  private static final int TILE = 32;
+
+  private static void transposeTile(Object src, Object dst, int base, int rows, int cols, int i0,
+      int i1, int j0, int j1) {
+    if (src instanceof float[]) {
+      float[] a = (float[]) src;
+      float[] o = (float[]) dst;
+      for (int i = i0; i < i1; i++) {
+        for (int j = j0; j < j1; j++) o[base + j * rows + i] = a[base + i * cols + j];
+      }
+    } else if (src instanceof double[]) {
+      double[] a = (double[]) src;
+      double[] o = (double[]) dst;
+      for (int i = i0; i < i1; i++) {
+        for (int j = j0; j < j1; j++) o[base + j * rows + i] = a[base + i * cols + j];
+      }
+    } else {
+      long[] a = (long[]) src;
+      long[] o = (long[]) dst;
+      for (int i = i0; i < i1; i++) {
+        for (int j = j0; j < j1; j++) o[base + j * rows + i] = a[base + i * cols + j];
+      }
+    }
   }
 
   @Override
