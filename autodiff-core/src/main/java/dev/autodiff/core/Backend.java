@@ -41,6 +41,9 @@ public interface Backend {
   /** The elements converted to {@code dtype}. */
   Storage cast(Storage x, DType dtype);
 
+  /** Overwrites {@code dst} with the elements of {@code src} (same dtype and size) in place. */
+  void copyInto(Storage src, Storage dst);
+
   // ---- elementwise --------------------------------------------------------------------------
 
   /** {@code op} applied to each element, with the op's constants {@code p} and {@code q}. */

@@ -1343,6 +1343,34 @@ public final class Tensor implements AutoCloseable {
     return alias();
   }
 
+  // ---- in-place update ----------------------------------------------------------------------
+
+  /**
+   * Overwrites this tensor's values with {@code src}'s (converted to this dtype), in place and
+   * unrecorded, and returns this tensor: how optimizers and initializers update parameters, like
+   * PyTorch's {@code p.copy_(src)} under {@code no_grad}. Only a leaf may be overwritten; views
+   * sharing its storage see the new values.
+   */
+  public Tensor copyFrom(Tensor src) {
+    required("copyFrom", "source", src);
+    checkOpen("copyFrom");
+    src.checkOpen("copyFrom");
+    if (node != null) {
+      throw new IllegalStateException("copyFrom: this tensor is the recorded result of "
+          + node.name() + "; only a leaf (a parameter, a buffer) can be overwritten in place");
+    }
+    if (!src.shape.equals(shape)) {
+      throw new IllegalArgumentException(
+          "copyFrom: source shape " + src.shape + " does not match shape " + shape);
+    }
+    checkSameDevice("copyFrom", src);
+    Storage values = src.dtype == dtype ? src.storage() : backend.cast(src.storage(), dtype);
+    if (values != storage) {
+      backend.copyInto(values, storage);
+    }
+    return this;
+  }
+
   // ---- memory -------------------------------------------------------------------------------
 
   /** Frees this tensor's storage (shared views keep it alive). Using it afterwards throws. */

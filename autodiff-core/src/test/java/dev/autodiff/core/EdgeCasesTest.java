@@ -185,4 +185,21 @@ class EdgeCasesTest {
     }
     assertEquals(expected, Tensor.of(v).sum().item(), expected * 1e-6);
   }
+
+  @Test
+  void copyFromOverwritesALeafInPlaceAndRefusesRecordedResults() {
+    Tensor p = Tensor.of(new float[] {1, 2, 3}).requiresGrad();
+    Tensor view = p.reshape(3, 1);
+    p.copyFrom(Tensor.of(new double[] {4, 5, 6}));
+    assertArrayEquals(new float[] {4, 5, 6}, p.toFloatArray());
+    assertArrayEquals(new float[] {4, 5, 6}, view.toFloatArray());
+    assertEquals(DType.FLOAT32, p.dtype());
+    IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+        () -> p.copyFrom(Tensor.zeros(2)));
+    assertTrue(shape.getMessage().contains("[2]") && shape.getMessage().contains("[3]"));
+    Tensor y = p.mul(2);
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> y.copyFrom(Tensor.zeros(3)));
+    assertTrue(e.getMessage().contains("mul"), e.getMessage());
+  }
 }

@@ -131,6 +131,17 @@ public final class CpuBackend implements Backend {
     return y;
   }
 
+  @Override
+  public void copyInto(Storage src, Storage dst) {
+    CpuStorage s = cpu(src);
+    CpuStorage d = cpu(dst);
+    if (s.dtype() != d.dtype() || s.size() != d.size()) {
+      throw new IllegalArgumentException("copyInto: " + s.size() + " " + s.dtype()
+          + " elements cannot overwrite " + d.size() + " " + d.dtype() + " elements");
+    }
+    System.arraycopy(s.array(), 0, d.array(), 0, s.length());
+  }
+
   // ---- elementwise --------------------------------------------------------------------------
 
   @Override
