@@ -1302,8 +1302,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * Adds a backward pass's gradient into {@link #grad()}. The leaf owns the result: a fresh view,
-   * never the cotangent object itself (which another leaf or the caller may hold). Synchronised,
+   * Adds a backward pass's gradient into {@link #grad()}. The leaf owns the result: fresh storage,
+   * never the cotangent itself (which another leaf or the caller may hold). Synchronised,
    * as PyTorch locks here, for leaves shared by threads.
    */
   synchronized void accumulateGrad(Tensor g, boolean createGraph) {
@@ -1312,7 +1312,7 @@ public final class Tensor implements AutoCloseable {
     state.gradEnabled = createGraph; // without createGraph, accumulating records nothing
     try {
       if (grad == null || grad.zeroed || grad.storage == null) {
-        grad = g.tracked() ? g.add(0) : g.alias();
+        grad = g.mul(1); // a copy: the cotangent may be shared with another leaf or the caller
       } else {
         grad = grad.add(g);
       }

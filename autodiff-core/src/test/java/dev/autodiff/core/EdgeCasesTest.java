@@ -25,6 +25,8 @@ class EdgeCasesTest {
     Tensor b = Tensor.of(new double[] {3, 4}).requiresGrad();
     a.add(b).sum().backward();
     assertNotSame(a.grad(), b.grad());
+    a.grad().copyFrom(Tensor.of(new double[] {7, 7})); // writing one leaves the other alone
+    assertArrayEquals(new double[] {1, 1}, b.grad().toDoubleArray());
     a.grad().close();
     assertArrayEquals(new double[] {1, 1}, b.grad().toDoubleArray());
   }
