@@ -1,0 +1,128 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.DType;
+import dev.autodiff.core.Tensor;
+import java.util.Random;
+
+/**
+ * An in-memory labelled dataset: features {@code x} of shape {@code [N, ...]} and int64 labels
+ * {@code y} of shape {@code [N]}. Immutable; {@link #get(Tensor)} gathers a mini-batch and {@link
+ * DataLoader} iterates over mini-batches.
+ *
+ * <p>The tensors should be made outside any {@code Tensors.scope()} (or kept out of it), since the
+ * dataset outlives training steps.
+ */
+public final class Dataset {
+  private final Tensor x;
+  private final Tensor y;
+
+  /** A dataset over {@code x} ({@code [N, ...]}) and int64 labels {@code y} ({@code [N]}). */
+  public Dataset(Tensor x, Tensor y) {
+    if (x == null || y == null) {
+      throw new IllegalArgumentException("dataset: x and y must not be null");
+    }
+    if (x.rank() < 1) {
+      throw new IllegalArgumentException(
+          "dataset: x must have a sample axis, got shape " + x.shape());
+    }
+    if (y.rank() != 1 || y.dtype() != DType.INT64) {
+      throw new IllegalArgumentException("dataset: y must be 1-D int64 labels, got shape "
+          + y.shape() + " dtype " + y.dtype());
+    }
+    if (x.size(0) != y.size(0)) {
+      throw new IllegalArgumentException("dataset: x has " + x.size(0) + " samples (shape "
+          + x.shape() + ") but y has " + y.size(0));
+    }
+    this.x = x;
+    this.y = y;
+  }
+
+  /** The features, {@code [N, ...]}. */
+  public Tensor x() {
+    return x;
+  }
+
+  /** The int64 labels, {@code [N]}. */
+  public Tensor y() {
+    return y;
+  }
+
+  /** The number of samples N. */
+  public int size() {
+    return y.size(0);
+  }
+
+  /** One more than the largest label (0 for an empty dataset). */
+  public int numClasses() {
+    long max = -1;
+    for (long v : y.toLongArray()) {
+      max = Math.max(max, v);
+    }
+    return (int) (max + 1);
+  }
+
+  /** The samples {@code index[0], index[1], ...} (a 1-D int64 tensor) as a new batch. */
+  public Batch get(Tensor index) {
+    if (index == null) {
+      throw new IllegalArgumentException("dataset get: index must not be null");
+    }
+    return new Batch(x.indexSelect(0, index), y.indexSelect(0, index));
+  }
+
+  /** The samples at {@code indices} as a new batch; each must be in {@code [0, size())}. */
+  public Batch get(long... indices) {
+    if (indices == null) {
+      throw new IllegalArgumentException("dataset get: indices must not be null");
+    }
+    for (long i : indices) {
+      if (i < 0 || i >= size()) {
+        throw new IllegalArgumentException(
+            "dataset get: index " + i + " is out of range [0, " + size() + ")");
+      }
+    }
+    try (Tensor idx = Tensor.of(indices)) {
+      return get(idx);
+    }
+  }
+
+  /** Samples {@code from} (inclusive) to {@code to} (exclusive) as a dataset sharing storage. */
+  public Dataset subset(int from, int to) {
+    if (from < 0 || to > size() || from > to) {
+      throw new IllegalArgumentException("dataset subset: range [" + from + ", " + to
+          + ") is not within [0, " + size() + "]");
+    }
+    return new Dataset(x.slice(0, from, to), y.slice(0, from, to));
+  }
+
+  /** This dataset with the features reshaped to {@code [N, features]} (for an MLP). */
+  public Dataset flatten() {
+    return x.rank() == 2 ? this : new Dataset(x.reshape(size(), -1), y);
+  }
+
+  /**
+   * Splits the samples at random (seeded) into two datasets, the first with {@code firstSize}
+   * samples, e.g. a training and a validation set.
+   */
+  public Dataset[] split(int firstSize, Random random) {
+    if (firstSize < 0 || firstSize > size()) {
+      throw new IllegalArgumentException("dataset split: first part of " + firstSize
+          + " samples is not within [0, " + size() + "]");
+    }
+    if (random == null) {
+      throw new IllegalArgumentException("dataset split: random must not be null");
+    }
+    long[] perm = DataLoader.permutation(size(), random);
+    long[] a = java.util.Arrays.copyOfRange(perm, 0, firstSize);
+    long[] b = java.util.Arrays.copyOfRange(perm, firstSize, perm.length);
+    Batch first = get(a);
+    Batch second = get(b);
+    return new Dataset[] {new Dataset(first.x(), first.y()),
+        new Dataset(second.x(), second.y())};
+  }
+
+  /** The shapes, e.g. {@code Dataset(x=[60000, 28, 28] float32, y=[60000])}. */
+  @Override
+  public String toString() {
+    return "Dataset(x=" + x.shape() + " " + x.dtype() + ", y=" + y.shape() + ")";
+  }
+}

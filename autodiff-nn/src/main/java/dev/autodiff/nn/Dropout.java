@@ -1,0 +1,41 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.Tensor;
+import java.util.Random;
+
+/**
+ * In training, zeroes each element with probability p and scales the rest by 1 / (1 - p); in
+ * evaluation ({@link #eval()}), the identity. The mask comes from a seeded generator.
+ */
+public final class Dropout extends Layer {
+  private final double p;
+  private final Random rnd;
+
+  /** Dropout with probability p, drawing from the default generator. */
+  public Dropout(double p) {
+    this(p, Init.defaultRandom());
+  }
+
+  /** Dropout with probability p, drawing masks from {@code rnd}. */
+  public Dropout(double p, Random rnd) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
+    }
+    this.p = p;
+    this.rnd = rnd;
+  }
+
+  @Override
+  public Tensor forward(Tensor x) {
+    if (!isTraining() || p == 0) {
+      return x;
+    }
+    Tensor keep = Tensor.rand(rnd, x.shape().toArray()).ge(p).to(x.dtype());
+    return x.mul(keep).div(1 - p);
+  }
+
+  @Override
+  protected String describe() {
+    return "Dropout(" + p + ")";
+  }
+}

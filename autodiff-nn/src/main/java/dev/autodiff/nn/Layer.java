@@ -1,0 +1,160 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A piece of a model: a forward function with parameters and child layers. (Named {@code Layer},
+ * not {@code Module}, so that it never clashes with {@code java.lang.Module}.)
+ *
+ * <p>A subclass registers its parameters and children in its constructor; {@link
+ * #namedParameters()} then lists them in registration order with dotted names ({@code 0.weight},
+ * {@code 0.bias}, ...), which is also the layout of a checkpoint.
+ */
+public abstract class Layer {
+  private final Map<String, Tensor> params = new LinkedHashMap<>();
+  private final Map<String, Layer> children = new LinkedHashMap<>();
+  private boolean training = true;
+
+  /** Applies the layer. */
+  public abstract Tensor forward(Tensor x);
+
+  /** Registers a parameter (a leaf that requires gradients) under {@code name}; returns it. */
+  protected final Tensor parameter(String name, Tensor value) {
+    checkName(name);
+    if (!value.isLeaf()) {
+      throw new IllegalArgumentException(
+          "parameter " + name + ": must be a leaf tensor, not the result of an op");
+    }
+    value.requiresGrad();
+    params.put(name, value);
+    return value;
+  }
+
+  /** Registers a child layer under {@code name}; returns it. */
+  protected final <L extends Layer> L child(String name, L layer) {
+    checkName(name);
+    if (layer == null) {
+      throw new IllegalArgumentException("child " + name + ": layer must not be null");
+    }
+    children.put(name, layer);
+    return layer;
+  }
+
+  private void checkName(String name) {
+    if (name == null || name.isEmpty() || name.contains(".")) {
+      throw new IllegalArgumentException("layer: invalid name '" + name + "' (non-empty, no dots)");
+    }
+    if (params.containsKey(name) || children.containsKey(name)) {
+      throw new IllegalArgumentException("layer: '" + name + "' is registered twice");
+    }
+  }
+
+  /** Every parameter, own ones first and then each child's, in registration order. */
+  public final List<Tensor> parameters() {
+    return new ArrayList<>(namedParameters().values());
+  }
+
+  /** Every parameter by dotted name, in registration order. */
+  public final Map<String, Tensor> namedParameters() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    collect("", out);
+    return Collections.unmodifiableMap(out);
+  }
+
+  private void collect(String prefix, Map<String, Tensor> out) {
+    for (Map.Entry<String, Tensor> e : params.entrySet()) {
+      out.put(prefix + e.getKey(), e.getValue());
+    }
+    for (Map.Entry<String, Layer> e : children.entrySet()) {
+      e.getValue().collect(prefix + e.getKey() + ".", out);
+    }
+  }
+
+  /** The child layers by name, in registration order. */
+  public final Map<String, Layer> children() {
+    return Collections.unmodifiableMap(children);
+  }
+
+  /** Switches this layer and its children to training behaviour (dropout on); returns this. */
+  public Layer train() {
+    setTraining(true);
+    return this;
+  }
+
+  /** Switches this layer and its children to evaluation behaviour (dropout off); returns this. */
+  public Layer eval() {
+    setTraining(false);
+    return this;
+  }
+
+  private void setTraining(boolean on) {
+    training = on;
+    for (Layer c : children.values()) {
+      c.setTraining(on);
+    }
+  }
+
+  /** True in training mode (the default). */
+  public boolean isTraining() {
+    return training;
+  }
+
+  /** Clears the gradients of every parameter. */
+  public void zeroGrad() {
+    for (Tensor p : parameters()) {
+      p.zeroGrad();
+    }
+  }
+
+  /** The number of parameter elements. */
+  public long parameterCount() {
+    long n = 0;
+    for (Tensor p : parameters()) {
+      n += p.numel();
+    }
+    return n;
+  }
+
+  /**
+   * Writes the parameters to {@code path} in the safetensors format, atomically (a temporary file,
+   * then a rename).
+   */
+  public void save(Path path) throws IOException {
+    Safetensors.save(namedParameters(), path);
+  }
+
+  /**
+   * Reads parameters saved by {@link #save} into this layer's. The whole file is validated first:
+   * a corrupt, truncated or mismatched file throws and leaves every parameter untouched.
+   */
+  public void load(Path path) throws IOException {
+    Safetensors.loadInto(namedParameters(), path);
+  }
+
+  /** The layer's class name and its children, one per line. */
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder(describe());
+    if (!children.isEmpty()) {
+      sb.append('(');
+      for (Map.Entry<String, Layer> e : children.entrySet()) {
+        sb.append("\n  (").append(e.getKey()).append("): ")
+            .append(e.getValue().toString().replace("\n", "\n  "));
+      }
+      sb.append("\n)");
+    }
+    return sb.toString();
+  }
+
+  /** A one-line description of this layer alone, e.g. {@code Linear(784 -> 256)}. */
+  protected String describe() {
+    return getClass().getSimpleName();
+  }
+}

@@ -1,0 +1,180 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.DType;
+import dev.autodiff.core.Op;
+import dev.autodiff.core.Tensor;
+
+/**
+ * Loss functions, as PyTorch defines them: each takes {@code (prediction, target)}, reduces by the
+ * mean unless a {@link Reduction} says otherwise, and gives gradients to a target that requires
+ * them.
+ */
+public final class Losses {
+  private Losses() {}
+
+  /**
+   * Cross-entropy of softmax(logits) [N, C] against int64 class labels [N] (or, for float targets
+   * of the logits' shape, against class probabilities). Fused and stable for logits of magnitude
+   * 1000: the forward uses log-softmax, the backward is softmax - onehot.
+   */
+  public static Tensor softmaxCrossEntropy(Tensor logits, Tensor target) {
+    return softmaxCrossEntropy(logits, target, Reduction.MEAN);
+  }
+
+  /** {@link #softmaxCrossEntropy(Tensor, Tensor)} with the given reduction. */
+  public static Tensor softmaxCrossEntropy(Tensor logits, Tensor target, Reduction reduction) {
+    checkArgs("softmaxCrossEntropy", logits, target, reduction);
+    if (target.dtype().isFloating()) {
+      sameShape("softmaxCrossEntropy", logits, target);
+      return reduction.apply(target.mul(logits.logSoftmax(-1)).sum(-1).neg());
+    }
+    checkLabels("softmaxCrossEntropy", logits, target);
+    return fusedCrossEntropy(reduction).apply(logits, target);
+  }
+
+  /**
+   * The fused op: per-row -log softmax(x)[y], with the VJP g (softmax(x) - onehot(y)) written from
+   * the input so that second derivatives are right too.
+   */
+  private static Op fusedCrossEntropy(Reduction reduction) {
+    return Op.define("softmaxCrossEntropy",
+        (ctx, in) -> reduction.apply(pickedLogSoftmax(in[0], in[1]).neg()),
+        (ctx, g) -> {
+          Tensor x = ctx.input(0);
+          Tensor y = ctx.input(1);
+          Tensor d = x.softmax(1).sub(y.oneHot(x.size(1)).to(x.dtype()));
+          Tensor scale;
+          switch (reduction) {
+            case MEAN:
+              scale = g.div(x.size(0));
+              break;
+            case SUM:
+              scale = g;
+              break;
+            default:
+              scale = g.unsqueeze(1);
+          }
+          return new Tensor[] {d.mul(scale), null};
+        });
+  }
+
+  private static Tensor pickedLogSoftmax(Tensor logits, Tensor labels) {
+    return logits.logSoftmax(1).gather(1, labels.unsqueeze(1)).squeeze(1);
+  }
+
+  /** Negative log-likelihood of log-probabilities [N, C] at int64 labels [N]. */
+  public static Tensor nll(Tensor logProbs, Tensor labels) {
+    return nll(logProbs, labels, Reduction.MEAN);
+  }
+
+  /** {@link #nll(Tensor, Tensor)} with the given reduction. */
+  public static Tensor nll(Tensor logProbs, Tensor labels, Reduction reduction) {
+    checkArgs("nll", logProbs, labels, reduction);
+    checkLabels("nll", logProbs, labels);
+    return reduction.apply(logProbs.gather(1, labels.unsqueeze(1)).squeeze(1).neg());
+  }
+
+  /** Mean squared error; prediction and target have one shape. */
+  public static Tensor mse(Tensor prediction, Tensor target) {
+    return mse(prediction, target, Reduction.MEAN);
+  }
+
+  /** {@link #mse(Tensor, Tensor)} with the given reduction. */
+  public static Tensor mse(Tensor prediction, Tensor target, Reduction reduction) {
+    checkArgs("mse", prediction, target, reduction);
+    sameShape("mse", prediction, target);
+    Tensor d = prediction.sub(target);
+    return reduction.apply(d.mul(d));
+  }
+
+  /** Mean absolute error. */
+  public static Tensor l1(Tensor prediction, Tensor target) {
+    return l1(prediction, target, Reduction.MEAN);
+  }
+
+  /** {@link #l1(Tensor, Tensor)} with the given reduction. */
+  public static Tensor l1(Tensor prediction, Tensor target, Reduction reduction) {
+    checkArgs("l1", prediction, target, reduction);
+    sameShape("l1", prediction, target);
+    return reduction.apply(prediction.sub(target).abs());
+  }
+
+  /** Huber loss with delta 1: quadratic within delta, linear beyond. */
+  public static Tensor huber(Tensor prediction, Tensor target) {
+    return huber(prediction, target, 1.0, Reduction.MEAN);
+  }
+
+  /** Huber loss: 0.5 d^2 for |d| &lt; delta, else delta (|d| - delta / 2). */
+  public static Tensor huber(Tensor prediction, Tensor target, double delta,
+      Reduction reduction) {
+    checkArgs("huber", prediction, target, reduction);
+    sameShape("huber", prediction, target);
+    if (!(delta > 0)) {
+      throw new IllegalArgumentException("huber: delta must be positive, got " + delta);
+    }
+    Tensor d = prediction.sub(target);
+    Tensor a = d.abs();
+    Tensor quadratic = d.mul(d).mul(0.5);
+    Tensor linear = a.sub(delta / 2).mul(delta);
+    return reduction.apply(Tensor.where(a.lt(delta), quadratic, linear));
+  }
+
+  /**
+   * Binary cross-entropy of sigmoid(logits) against targets in [0, 1], computed stably as
+   * softplus(x) - x t.
+   */
+  public static Tensor bceWithLogits(Tensor logits, Tensor target) {
+    return bceWithLogits(logits, target, Reduction.MEAN);
+  }
+
+  /** {@link #bceWithLogits(Tensor, Tensor)} with the given reduction. */
+  public static Tensor bceWithLogits(Tensor logits, Tensor target, Reduction reduction) {
+    checkArgs("bceWithLogits", logits, target, reduction);
+    sameShape("bceWithLogits", logits, target);
+    return reduction.apply(logits.softplus().sub(logits.mul(target)));
+  }
+
+  // ---- validation ----------------------------------------------------------------------------
+
+  private static void checkArgs(String loss, Tensor prediction, Tensor target,
+      Reduction reduction) {
+    if (prediction == null || target == null || reduction == null) {
+      throw new IllegalArgumentException(loss + ": prediction, target and reduction must not be "
+          + "null");
+    }
+    if (!prediction.dtype().isFloating()) {
+      throw new IllegalArgumentException(
+          loss + ": the prediction must be floating, got " + prediction.dtype());
+    }
+  }
+
+  private static void sameShape(String loss, Tensor prediction, Tensor target) {
+    if (!prediction.shape().equals(target.shape())) {
+      throw new IllegalArgumentException(loss + ": prediction shape " + prediction.shape()
+          + " and target shape " + target.shape() + " differ");
+    }
+  }
+
+  private static void checkLabels(String loss, Tensor scores, Tensor labels) {
+    if (scores.rank() != 2) {
+      throw new IllegalArgumentException(
+          loss + ": scores must be [batch, classes], got shape " + scores.shape());
+    }
+    if (labels.dtype() != DType.INT64 || labels.rank() != 1) {
+      throw new IllegalArgumentException(loss + ": labels must be a 1-D int64 tensor, got "
+          + labels.dtype() + " of shape " + labels.shape());
+    }
+    if (labels.size(0) != scores.size(0)) {
+      throw new IllegalArgumentException(loss + ": " + labels.size(0) + " labels for a batch of "
+          + scores.size(0) + " (scores shape " + scores.shape() + ")");
+    }
+    int classes = scores.size(1);
+    long[] l = labels.toLongArray();
+    for (int i = 0; i < l.length; i++) {
+      if (l[i] < 0 || l[i] >= classes) {
+        throw new IllegalArgumentException(loss + ": label " + l[i] + " at index " + i
+            + " is out of range for " + classes + " classes");
+      }
+    }
+  }
+}

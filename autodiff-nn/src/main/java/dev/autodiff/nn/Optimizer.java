@@ -1,0 +1,60 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.Tensor;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Updates a fixed list of parameters from their gradients. Every optimizer ({@link SGD}, {@link
+ * AdaGrad}, {@link RMSprop}, {@link Adam}, {@link AdamW}) computes exactly the update of its
+ * namesake in {@code torch.optim}, so hyperparameters and results carry over from PyTorch.
+ *
+ * <pre>
+ * jshell&gt; Tensor w = Tensor.of(new double[] {1, 2}).requiresGrad();
+ * jshell&gt; Optimizer opt = new SGD(List.of(w), 0.1).momentum(0.9);
+ * jshell&gt; opt.zeroGrad(); w.mul(w).sum().backward(); opt.step(); w
+ * w ==&gt; tensor([0.8, 1.6], shape=[2], dtype=float64, requiresGrad=true)
+ * </pre>
+ *
+ * <p>A training step may run inside a {@link dev.autodiff.core.Tensors#scope()}: {@link #step()}
+ * updates the parameters in place ({@link Tensor#copyFrom(Tensor)}, unrecorded), frees its own
+ * temporaries, and keeps its state in tensors it allocated when it was built (and configured), so
+ * parameters, gradients and state all survive the step's scope. Build the optimizer where the
+ * parameters live, not inside the step's scope: its state lives as long as the scope, if any, in
+ * which it was built.
+ */
+public interface Optimizer {
+  /** Resets every parameter's gradient to zeros (see {@link Tensor#zeroGrad()}). */
+  void zeroGrad();
+
+  /**
+   * Applies one update to every parameter whose {@link Tensor#grad()} is not null; parameters
+   * without a gradient are skipped, and their state (and step count) is left as it is.
+   */
+  void step();
+
+  /** The learning rate the next {@link #step()} uses. */
+  double learningRate();
+
+  /**
+   * Sets the learning rate for the following steps (what a {@link Schedule} calls).
+   *
+   * @throws IllegalArgumentException if {@code lr} is negative, NaN or infinite
+   */
+  void setLearningRate(double lr);
+
+  /** The parameters this optimizer updates, in the order given (an unmodifiable list). */
+  List<Tensor> parameters();
+
+  /**
+   * The per-parameter state, as an unmodifiable ordered map. Keys are {@code "<index>.<name>"}
+   * with the parameter's index in {@link #parameters()} and the name torch.optim uses in its
+   * {@code state_dict}: {@code "0.step"} is a {@link Long} (the number of steps that updated that
+   * parameter), and the buffers are tensors of the parameter's shape: {@code momentum_buffer}
+   * (SGD with momentum, RMSprop with momentum), {@code exp_avg} and {@code exp_avg_sq} (Adam,
+   * AdamW), {@code square_avg} and {@code grad_avg} (RMSprop, the latter when centered), {@code
+   * sum} (AdaGrad). A parameter appears once a step has updated it. The tensors are the
+   * optimizer's own live buffers: read or copy them, do not close them.
+   */
+  Map<String, Object> state();
+}

@@ -1,0 +1,38 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** Layers applied one after another; their parameters are named {@code 0.weight}, {@code 1...}. */
+public class Sequential extends Layer {
+  private final List<Layer> layers = new ArrayList<>();
+
+  /** The layers, in order. */
+  public Sequential(Layer... layers) {
+    for (Layer l : layers) {
+      add(l);
+    }
+  }
+
+  /** Appends a layer; returns this. */
+  public Sequential add(Layer layer) {
+    child(Integer.toString(layers.size()), layer);
+    layers.add(layer);
+    return this;
+  }
+
+  /** The layers, in order. */
+  public List<Layer> layers() {
+    return Collections.unmodifiableList(layers);
+  }
+
+  @Override
+  public Tensor forward(Tensor x) {
+    for (Layer l : layers) {
+      x = l.forward(x);
+    }
+    return x;
+  }
+}

@@ -1,0 +1,11 @@
+package dev.autodiff.nn;
+
+import dev.autodiff.core.Tensor;
+
+/** The activation 1 / (1 + e^-x), elementwise. */
+public final class Sigmoid extends Layer {
+  @Override
+  public Tensor forward(Tensor x) {
+    return x.sigmoid();
+  }
+}

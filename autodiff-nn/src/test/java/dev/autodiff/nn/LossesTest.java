@@ -1,0 +1,133 @@
+package dev.autodiff.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.autodiff.core.Shape;
+import dev.autodiff.core.Tensor;
+import org.junit.jupiter.api.Test;
+
+class LossesTest {
+  private static final Tensor LOGITS = Tensor.of(new double[] {1, 2, 3, 1, 1, 1}, 2, 3);
+  private static final Tensor LABELS = Tensor.of(new long[] {2, 0});
+
+  private static double lse(double... v) {
+    double m = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      m = Math.max(m, x);
+    }
+    double s = 0;
+    for (double x : v) {
+      s += Math.exp(x - m);
+    }
+    return m + Math.log(s);
+  }
+
+  @Test
+  void softmaxCrossEntropyMatchesItsDefinitionInEveryReduction() {
+    double l0 = lse(1, 2, 3) - 3;
+    double l1 = lse(1, 1, 1) - 1;
+    assertEquals((l0 + l1) / 2, Losses.softmaxCrossEntropy(LOGITS, LABELS).item(), 1e-12);
+    assertEquals(l0 + l1,
+        Losses.softmaxCrossEntropy(LOGITS, LABELS, Reduction.SUM).item(), 1e-12);
+    assertArrayEquals(new double[] {l0, l1},
+        Losses.softmaxCrossEntropy(LOGITS, LABELS, Reduction.NONE).toDoubleArray(), 1e-12);
+    assertEquals(Shape.of(), Losses.softmaxCrossEntropy(LOGITS, LABELS).shape());
+  }
+
+  @Test
+  void softmaxCrossEntropyGradientIsSoftmaxMinusOneHotOverN() {
+    Tensor x = LOGITS.detach().requiresGrad();
+    Losses.softmaxCrossEntropy(x, LABELS).backward();
+    double[] g = x.grad().toDoubleArray();
+    double z = Math.exp(1) + Math.exp(2) + Math.exp(3);
+    assertEquals(Math.exp(1) / z / 2, g[0], 1e-12);
+    assertEquals((Math.exp(3) / z - 1) / 2, g[2], 1e-12);
+    assertEquals((1.0 / 3 - 1) / 2, g[3], 1e-12);
+  }
+
+  @Test
+  void softmaxCrossEntropyIsStableForLogitsOfMagnitudeAThousand() {
+    Tensor x = Tensor.of(new float[] {1000, -1000, 0, 0, 1000, -1000}, 2, 3).requiresGrad();
+    Tensor loss = Losses.softmaxCrossEntropy(x, Tensor.of(new long[] {1, 1}));
+    assertEquals(1000.0, loss.item(), 1e-3); // row 0: 2000, row 1: 0
+    loss.backward();
+    for (float v : x.grad().toFloatArray()) {
+      assertTrue(Float.isFinite(v));
+    }
+    assertArrayEquals(new float[] {0.5f, -0.5f, 0, 0, 0, 0}, x.grad().toFloatArray(), 1e-6f);
+  }
+
+  @Test
+  void probabilityTargetsGiveTheSameLossAsOneHotLabelsAndGetGradients() {
+    Tensor oneHot = LABELS.oneHot(3).to(LOGITS.dtype()).requiresGrad();
+    assertEquals(Losses.softmaxCrossEntropy(LOGITS, LABELS).item(),
+        Losses.softmaxCrossEntropy(LOGITS, oneHot).item(), 1e-12);
+    Losses.softmaxCrossEntropy(LOGITS, oneHot).backward();
+    // d/dt of -sum t log p is -log p / N.
+    double[] g = oneHot.grad().toDoubleArray();
+    assertEquals(-(1 - lse(1, 2, 3)) / 2, g[0], 1e-12);
+  }
+
+  @Test
+  void nllOfLogSoftmaxEqualsCrossEntropy() {
+    assertEquals(Losses.softmaxCrossEntropy(LOGITS, LABELS).item(),
+        Losses.nll(LOGITS.logSoftmax(1), LABELS).item(), 1e-12);
+  }
+
+  @Test
+  void regressionLossesMatchTheirDefinitions() {
+    Tensor p = Tensor.of(new double[] {0.5, 2, -1, 3});
+    Tensor t = Tensor.of(new double[] {0, 0, 0, 0.5});
+    assertEquals((0.25 + 4 + 1 + 6.25) / 4, Losses.mse(p, t).item(), 1e-12);
+    assertEquals(0.25 + 4 + 1 + 6.25, Losses.mse(p, t, Reduction.SUM).item(), 1e-12);
+    assertEquals((0.5 + 2 + 1 + 2.5) / 4, Losses.l1(p, t).item(), 1e-12);
+    // Huber (delta 1): 0.125, 1.5, 0.5, 2.0
+    assertEquals((0.125 + 1.5 + 0.5 + 2.0) / 4, Losses.huber(p, t).item(), 1e-12);
+  }
+
+  @Test
+  void bceWithLogitsIsStableAndMatchesItsDefinition() {
+    Tensor x = Tensor.of(new double[] {0.3, -2, 800, -800});
+    Tensor t = Tensor.of(new double[] {1, 0, 1, 0});
+    double expected = (Math.log1p(Math.exp(-0.3)) + Math.log1p(Math.exp(-2)) + 0 + 0) / 4;
+    assertEquals(expected, Losses.bceWithLogits(x, t).item(), 1e-12);
+    Tensor xs = x.detach().requiresGrad();
+    Tensor ts = t.detach().requiresGrad();
+    Losses.bceWithLogits(xs, ts).backward();
+    double s = 1 / (1 + Math.exp(-0.3));
+    assertEquals((s - 1) / 4, xs.grad().toDoubleArray()[0], 1e-12);
+    assertEquals(-0.3 / 4, ts.grad().toDoubleArray()[0], 1e-12); // the target gets -x / N
+  }
+
+  @Test
+  void mseTargetThatRequiresGradGetsGradients() {
+    Tensor p = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor t = Tensor.of(new double[] {0, 0}).requiresGrad();
+    Losses.mse(p, t).backward();
+    assertArrayEquals(new double[] {1, 2}, p.grad().toDoubleArray(), 1e-12);
+    assertArrayEquals(new double[] {-1, -2}, t.grad().toDoubleArray(), 1e-12);
+  }
+
+  @Test
+  void badLabelsAndShapesFailNamingTheValue() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(LOGITS, Tensor.of(new long[] {2, 3})));
+    assertTrue(e.getMessage().contains("label 3") && e.getMessage().contains("index 1"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(LOGITS, Tensor.of(new long[] {-1, 0})));
+    assertTrue(e.getMessage().contains("label -1"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(LOGITS, Tensor.of(new long[] {0, 1, 2})));
+    assertTrue(e.getMessage().contains("3 labels") && e.getMessage().contains("batch of 2"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.mse(Tensor.zeros(3), Tensor.zeros(3, 1)));
+    assertTrue(e.getMessage().contains("[3]") && e.getMessage().contains("[3, 1]"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Losses.mse(null, Tensor.zeros(1)));
+  }
+}
