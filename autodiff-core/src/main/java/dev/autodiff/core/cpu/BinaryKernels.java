@@ -1,15 +1,132 @@
 package dev.autodiff.core.cpu;
 
 import dev.autodiff.core.BinaryOp;
+import java.util.Locale;
 
 /**
- * Elementwise kernels of two inputs over contiguous runs. Broadcasting is resolved by the caller,
- * which hands each run over with a single shared length, so the loops index like {@code o[i] = a[i]
- * op b[i]} and the JIT can vectorise them.
+ * Elementwise kernels of two inputs. The switch on the op sits outside each loop, and the common
+ * cases index every array with the same single index ({@code o[i] = a[i] + b[i]}, or a scalar
+ * operand {@code o[i] = a[i] + s}): C2 vectorises those loops, but not loops whose arrays carry
+ * different unknown offsets, which are left to the broadcast rows that need them.
  */
 final class BinaryKernels {
   private BinaryKernels() {}
 
+  /** {@code o[i] = a[i] op b[i]} for i in [from, to). */
+  static void same(BinaryOp op, float[] a, float[] b, float[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + b[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - b[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * b[i];
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = a[i] / b[i];
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], b[i]);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1f : 0f;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < b[i] ? 1f : 0f;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= b[i] ? 1f : 0f;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= b[i] ? 1f : 0f;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == b[i] ? 1f : 0f;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[i] = a[i] op s} for i in [from, to). */
+  static void scalar(BinaryOp op, float[] a, float s, float[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + s;
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - s;
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * s;
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = a[i] / s;
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], s);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > s ? 1f : 0f;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < s ? 1f : 0f;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= s ? 1f : 0f;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= s ? 1f : 0f;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == s ? 1f : 0f;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[i] = s op a[i]} for i in [from, to). */
+  static void scalarLeft(BinaryOp op, float s, float[] a, float[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = s + a[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = s - a[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = s * a[i];
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = s / a[i];
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = (float) Math.pow(s, a[i]);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = s > a[i] ? 1f : 0f;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = s < a[i] ? 1f : 0f;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = s >= a[i] ? 1f : 0f;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = s <= a[i] ? 1f : 0f;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = s == a[i] ? 1f : 0f;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[oo + i] = a[ao + i] op b[bo + i]} for i in [0, n): one broadcast row. */
   static void run(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (op) {
       case ADD:
@@ -47,6 +164,121 @@ final class BinaryKernels {
     }
   }
 
+  /** {@code o[i] = a[i] op b[i]} for i in [from, to). */
+  static void same(BinaryOp op, double[] a, double[] b, double[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + b[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - b[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * b[i];
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = a[i] / b[i];
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = Math.pow(a[i], b[i]);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1d : 0d;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < b[i] ? 1d : 0d;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= b[i] ? 1d : 0d;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= b[i] ? 1d : 0d;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == b[i] ? 1d : 0d;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[i] = a[i] op s} for i in [from, to). */
+  static void scalar(BinaryOp op, double[] a, double s, double[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + s;
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - s;
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * s;
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = a[i] / s;
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = Math.pow(a[i], s);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > s ? 1d : 0d;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < s ? 1d : 0d;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= s ? 1d : 0d;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= s ? 1d : 0d;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == s ? 1d : 0d;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[i] = s op a[i]} for i in [from, to). */
+  static void scalarLeft(BinaryOp op, double s, double[] a, double[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = s + a[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = s - a[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = s * a[i];
+        break;
+      case DIV:
+        for (int i = from; i < to; i++) o[i] = s / a[i];
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = Math.pow(s, a[i]);
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = s > a[i] ? 1d : 0d;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = s < a[i] ? 1d : 0d;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = s >= a[i] ? 1d : 0d;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = s <= a[i] ? 1d : 0d;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = s == a[i] ? 1d : 0d;
+        break;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** {@code o[oo + i] = a[ao + i] op b[bo + i]} for i in [0, n): one broadcast row. */
   static void run(BinaryOp op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n) {
     switch (op) {
       case ADD:
@@ -84,6 +316,103 @@ final class BinaryKernels {
     }
   }
 
+  /** {@code o[i] = a[i] op b[i]} for i in [from, to). */
+  static void same(BinaryOp op, long[] a, long[] b, long[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + b[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - b[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * b[i];
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1 : 0;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < b[i] ? 1 : 0;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= b[i] ? 1 : 0;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= b[i] ? 1 : 0;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == b[i] ? 1 : 0;
+        break;
+      default:
+        throw unsupported(op);
+    }
+  }
+
+  /** {@code o[i] = a[i] op s} for i in [from, to). */
+  static void scalar(BinaryOp op, long[] a, long s, long[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = a[i] + s;
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = a[i] - s;
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = a[i] * s;
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = a[i] > s ? 1 : 0;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = a[i] < s ? 1 : 0;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = a[i] >= s ? 1 : 0;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = a[i] <= s ? 1 : 0;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = a[i] == s ? 1 : 0;
+        break;
+      default:
+        throw unsupported(op);
+    }
+  }
+
+  /** {@code o[i] = s op a[i]} for i in [from, to). */
+  static void scalarLeft(BinaryOp op, long s, long[] a, long[] o, int from, int to) {
+    switch (op) {
+      case ADD:
+        for (int i = from; i < to; i++) o[i] = s + a[i];
+        break;
+      case SUB:
+        for (int i = from; i < to; i++) o[i] = s - a[i];
+        break;
+      case MUL:
+        for (int i = from; i < to; i++) o[i] = s * a[i];
+        break;
+      case GT:
+        for (int i = from; i < to; i++) o[i] = s > a[i] ? 1 : 0;
+        break;
+      case LT:
+        for (int i = from; i < to; i++) o[i] = s < a[i] ? 1 : 0;
+        break;
+      case GE:
+        for (int i = from; i < to; i++) o[i] = s >= a[i] ? 1 : 0;
+        break;
+      case LE:
+        for (int i = from; i < to; i++) o[i] = s <= a[i] ? 1 : 0;
+        break;
+      case EQ:
+        for (int i = from; i < to; i++) o[i] = s == a[i] ? 1 : 0;
+        break;
+      default:
+        throw unsupported(op);
+    }
+  }
+
+  /** {@code o[oo + i] = a[ao + i] op b[bo + i]} for i in [0, n): one broadcast row. */
   static void run(BinaryOp op, long[] a, int ao, long[] b, int bo, long[] o, int oo, int n) {
     switch (op) {
       case ADD:
@@ -111,8 +440,12 @@ final class BinaryKernels {
         for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] == b[bo + i] ? 1 : 0;
         break;
       default:
-        throw new UnsupportedOperationException(
-            op.name().toLowerCase(java.util.Locale.ROOT) + " is not defined for int64 tensors");
+        throw unsupported(op);
     }
+  }
+
+  private static UnsupportedOperationException unsupported(BinaryOp op) {
+    return new UnsupportedOperationException(
+        op.name().toLowerCase(Locale.ROOT) + " is not defined for int64 tensors");
   }
 }

@@ -18,9 +18,6 @@ public final class CpuBackend implements Backend {
   /** The one instance. */
   public static final CpuBackend INSTANCE = new CpuBackend();
 
-  /** Elements per block when a scalar operand is spread into a run. */
-  private static final int BLOCK = 2048;
-
   private CpuBackend() {}
 
   @Override
@@ -191,21 +188,21 @@ public final class CpuBackend implements Backend {
     boolean small = n < Parallel.GRAIN; // no lambda, no split: small ops are all overhead
     if (aShape.equals(out) && bShape.equals(out)) {
       if (small) {
-        runs(op, a, 0, b, 0, y, 0, n);
+        same(op, a, b, y, 0, n);
       } else {
-        Parallel.forRange(n, 1, (lo, hi) -> runs(op, a, lo, b, lo, y, lo, hi - lo));
+        Parallel.forRange(n, 1, (lo, hi) -> same(op, a, b, y, lo, hi));
       }
     } else if (bShape.numel() == 1 && aShape.equals(out)) {
       if (small) {
-        scalarRuns(op, a, 0, b, false, y, 0, n);
+        scalar(op, a, b, 0, false, y, 0, n);
       } else {
-        Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, a, lo, b, false, y, lo, hi - lo));
+        Parallel.forRange(n, 1, (lo, hi) -> scalar(op, a, b, 0, false, y, lo, hi));
       }
     } else if (aShape.numel() == 1 && bShape.equals(out)) {
       if (small) {
-        scalarRuns(op, b, 0, a, true, y, 0, n);
+        scalar(op, b, a, 0, true, y, 0, n);
       } else {
-        Parallel.forRange(n, 1, (lo, hi) -> scalarRuns(op, b, lo, a, true, y, lo, hi - lo));
+        Parallel.forRange(n, 1, (lo, hi) -> scalar(op, b, a, 0, true, y, lo, hi));
       }
     } else {
       broadcastRuns(op, a, aShape, b, bShape, y, out);
@@ -213,7 +210,51 @@ public final class CpuBackend implements Backend {
     return y;
   }
 
-  /** One contiguous run of {@code len} elements. */
+  /** {@code y[i] = a[i] op b[i]} over [lo, hi). */
+  private static void same(BinaryOp op, CpuStorage a, CpuStorage b, CpuStorage y, int lo,
+      int hi) {
+    Object arr = a.array();
+    if (arr instanceof float[]) {
+      BinaryKernels.same(op, (float[]) arr, b.floats(), y.floats(), lo, hi);
+    } else if (arr instanceof double[]) {
+      BinaryKernels.same(op, (double[]) arr, b.doubles(), y.doubles(), lo, hi);
+    } else {
+      BinaryKernels.same(op, (long[]) arr, b.longs(), y.longs(), lo, hi);
+    }
+  }
+
+  /**
+   * {@code y[i] = v[i] op s} (or {@code s op v[i]} when {@code scalarFirst}) over [lo, hi), s
+   * being element {@code at} of {@code s}.
+   */
+  private static void scalar(BinaryOp op, CpuStorage v, CpuStorage s, int at,
+      boolean scalarFirst, CpuStorage y, int lo, int hi) {
+    Object arr = v.array();
+    if (arr instanceof float[]) {
+      float k = s.floats()[at];
+      if (scalarFirst) {
+        BinaryKernels.scalarLeft(op, k, (float[]) arr, y.floats(), lo, hi);
+      } else {
+        BinaryKernels.scalar(op, (float[]) arr, k, y.floats(), lo, hi);
+      }
+    } else if (arr instanceof double[]) {
+      double k = s.doubles()[at];
+      if (scalarFirst) {
+        BinaryKernels.scalarLeft(op, k, (double[]) arr, y.doubles(), lo, hi);
+      } else {
+        BinaryKernels.scalar(op, (double[]) arr, k, y.doubles(), lo, hi);
+      }
+    } else {
+      long k = s.longs()[at];
+      if (scalarFirst) {
+        BinaryKernels.scalarLeft(op, k, (long[]) arr, y.longs(), lo, hi);
+      } else {
+        BinaryKernels.scalar(op, (long[]) arr, k, y.longs(), lo, hi);
+      }
+    }
+  }
+
+  /** One run of {@code len} elements at three offsets (a broadcast row). */
   private static void runs(BinaryOp op, CpuStorage a, int ao, CpuStorage b, int bo, CpuStorage y,
       int yo, int len) {
     Object arr = a.array();
@@ -227,27 +268,41 @@ public final class CpuBackend implements Backend {
   }
 
   /**
-   * A run against one scalar, spread into a small block so the run kernel stays the only loop
-   * ({@code scalarFirst} keeps the operand order for sub, div, pow and the comparisons).
+   * The general broadcast, row by row (a row is the last axis of {@code out}). A row where one
+   * operand is a single broadcast value and the other lines up with the output takes the
+   * single-index scalar kernel; other rows spread a broadcast operand into a row buffer.
    */
-  private static void scalarRuns(BinaryOp op, CpuStorage v, int vo, CpuStorage s,
-      boolean scalarFirst, CpuStorage y, int yo, int len) {
-    CpuStorage block = len == 1 ? s : spread(s, 0, Math.min(len, BLOCK));
-    for (int done = 0; done < len; done += BLOCK) {
-      int m = Math.min(BLOCK, len - done);
-      if (scalarFirst) {
-        runs(op, block, 0, v, vo + done, y, yo + done, m);
-      } else {
-        runs(op, v, vo + done, block, 0, y, yo + done, m);
+  private static void broadcastRuns(BinaryOp op, CpuStorage a, Shape aShape, CpuStorage b,
+      Shape bShape, CpuStorage y, Shape out) {
+    int inner = out.rank() == 0 ? 1 : out.size(-1);
+    int rows = (int) (out.numel() / inner);
+    int[] aRows = rowOffsets(aShape, out);
+    int[] bRows = rowOffsets(bShape, out);
+    boolean aSpread = innerStride(aShape, out) == 0;
+    boolean bSpread = innerStride(bShape, out) == 0;
+    Parallel.forRange(rows, inner, (lo, hi) -> {
+      CpuStorage ar = null;
+      CpuStorage br = null;
+      for (int r = lo; r < hi; r++) {
+        int at = r * inner;
+        if (bSpread && !aSpread && aRows[r] == at) {
+          scalar(op, a, b, bRows[r], false, y, at, at + inner);
+        } else if (aSpread && !bSpread && bRows[r] == at) {
+          scalar(op, b, a, aRows[r], true, y, at, at + inner);
+        } else {
+          if (aSpread) {
+            ar = ar == null ? CpuStorage.allocate(a.dtype(), inner) : ar;
+            fill(ar, a, aRows[r]);
+          }
+          if (bSpread) {
+            br = br == null ? CpuStorage.allocate(b.dtype(), inner) : br;
+            fill(br, b, bRows[r]);
+          }
+          runs(op, aSpread ? ar : a, aSpread ? 0 : aRows[r], bSpread ? br : b,
+              bSpread ? 0 : bRows[r], y, at, inner);
+        }
       }
-    }
-  }
-
-  /** A new storage of {@code len} copies of element {@code at} of {@code s}. */
-  private static CpuStorage spread(CpuStorage s, int at, int len) {
-    CpuStorage out = CpuStorage.allocate(s.dtype(), len);
-    fill(out, s, at);
-    return out;
+    });
   }
 
   /** Fills {@code out} with element {@code at} of {@code s}. */
@@ -260,30 +315,6 @@ public final class CpuBackend implements Backend {
     } else {
       Arrays.fill(out.longs(), ((long[]) arr)[at]);
     }
-  }
-
-  private static void broadcastRuns(BinaryOp op, CpuStorage a, Shape aShape, CpuStorage b,
-      Shape bShape, CpuStorage y, Shape out) {
-    int inner = out.rank() == 0 ? 1 : out.size(-1);
-    int rows = (int) (out.numel() / inner);
-    int[] aRows = rowOffsets(aShape, out);
-    int[] bRows = rowOffsets(bShape, out);
-    boolean aSpread = innerStride(aShape, out) == 0;
-    boolean bSpread = innerStride(bShape, out) == 0;
-    Parallel.forRange(rows, inner, (lo, hi) -> {
-      // A broadcast operand is spread into one row buffer per chunk, refilled for each row.
-      CpuStorage ar = aSpread ? CpuStorage.allocate(a.dtype(), inner) : a;
-      CpuStorage br = bSpread ? CpuStorage.allocate(b.dtype(), inner) : b;
-      for (int r = lo; r < hi; r++) {
-        if (aSpread) {
-          fill(ar, a, aRows[r]);
-        }
-        if (bSpread) {
-          fill(br, b, bRows[r]);
-        }
-        runs(op, ar, aSpread ? 0 : aRows[r], br, bSpread ? 0 : bRows[r], y, r * inner, inner);
-      }
-    });
   }
 
   /** 1 when {@code in} runs along the last axis of {@code out}, 0 when it is broadcast there. */
