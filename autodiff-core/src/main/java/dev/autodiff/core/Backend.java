@@ -108,4 +108,12 @@ public interface Backend {
 
   /** One-hot rows of {@code classes} entries in {@code dtype} for INT64 labels in [0, classes). */
   Storage oneHot(Storage labels, int classes, DType dtype);
+
+  // ---- fused parameter updates --------------------------------------------------------------
+
+  /**
+   * One Adam or AdamW step in place, in one pass over parameter {@code p} (gradient {@code g},
+   * moments {@code m} and {@code v}, all of one dtype and size); see {@link AdamStep}.
+   */
+  void adamStep(Storage p, Storage g, Storage m, Storage v, AdamStep step);
 }

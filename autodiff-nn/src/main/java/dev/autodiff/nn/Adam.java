@@ -1,5 +1,7 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.AdamStep;
+import dev.autodiff.core.ParameterUpdates;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -87,27 +89,19 @@ public final class Adam extends AbstractOptimizer {
 
   @Override
   void update(int i, Tensor p, Tensor g, long t) {
-    if (weightDecay != 0) {
-      g = g.add(p.mul(weightDecay));
-    }
-    moments(this, i, p, g, t, expAvg, expAvgSq, beta1, beta2, eps);
+    fusedStep(this, i, p, g, expAvg, expAvgSq,
+        new AdamStep(learningRate(), beta1, beta2, eps, weightDecay, false, t));
   }
 
   /**
-   * The Adam update shared with {@link AdamW}: updates both moments of parameter {@code i} in place
-   * and then the parameter, in torch.optim's order of operations.
+   * The Adam update shared with {@link AdamW}: both moments of parameter {@code i} and the
+   * parameter itself, in place and in one pass, in torch.optim's order of operations.
    */
-  static void moments(AbstractOptimizer opt, int i, Tensor p, Tensor g, long t, Tensor[] expAvg,
-      Tensor[] expAvgSq, double beta1, double beta2, double eps) {
+  static void fusedStep(AbstractOptimizer opt, int i, Tensor p, Tensor g, Tensor[] expAvg,
+      Tensor[] expAvgSq, AdamStep step) {
     Tensor m = opt.live(expAvg[i], i, "exp_avg");
     Tensor v = opt.live(expAvgSq[i], i, "exp_avg_sq");
-    m.copyFrom(m.mul(beta1).add(g.mul(1 - beta1)));
-    v.copyFrom(v.mul(beta2).add(g.mul(g).mul(1 - beta2)));
-    double biasCorrection1 = 1 - Math.pow(beta1, t);
-    double biasCorrection2 = 1 - Math.pow(beta2, t);
-    double stepSize = opt.learningRate() / biasCorrection1;
-    Tensor denom = v.sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
-    p.copyFrom(p.add(m.div(denom).mul(-stepSize)));
+    ParameterUpdates.adam(p, g.to(p.dtype()), m, v, step);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.AdamStep;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -78,10 +79,8 @@ public final class AdamW extends AbstractOptimizer {
 
   @Override
   void update(int i, Tensor p, Tensor g, long t) {
-    if (weightDecay != 0) {
-      p.copyFrom(p.mul(1 - learningRate() * weightDecay));
-    }
-    Adam.moments(this, i, p, g, t, expAvg, expAvgSq, beta1, beta2, eps);
+    Adam.fusedStep(this, i, p, g, expAvg, expAvgSq,
+        new AdamStep(learningRate(), beta1, beta2, eps, weightDecay, true, t));
   }
 
   @Override

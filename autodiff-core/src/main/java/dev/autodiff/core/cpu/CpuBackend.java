@@ -1,5 +1,6 @@
 package dev.autodiff.core.cpu;
 
+import dev.autodiff.core.AdamStep;
 import dev.autodiff.core.Backend;
 import dev.autodiff.core.BinaryOp;
 import dev.autodiff.core.DType;
@@ -844,6 +845,24 @@ public final class CpuBackend implements Backend {
       }
     }
     return y;
+  }
+
+  // ---- fused parameter updates --------------------------------------------------------------
+
+  @Override
+  public void adamStep(Storage ps, Storage gs, Storage ms, Storage vs, AdamStep s) {
+    CpuStorage p = cpu(ps);
+    CpuStorage g = cpu(gs);
+    CpuStorage m = cpu(ms);
+    CpuStorage v = cpu(vs);
+    int n = p.length();
+    if (p.dtype() == DType.FLOAT32) {
+      Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.adam(p.floats(), g.floats(),
+          m.floats(), v.floats(), s, lo, hi));
+    } else {
+      Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.adam(p.doubles(), g.doubles(),
+          m.doubles(), v.doubles(), s, lo, hi));
+    }
   }
 
   private static long checkIndex(String op, long i, int n) {

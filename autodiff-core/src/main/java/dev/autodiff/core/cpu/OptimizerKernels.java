@@ -1,0 +1,60 @@
+package dev.autodiff.core.cpu;
+
+import dev.autodiff.core.AdamStep;
+
+/**
+ * Fused optimizer updates over [from, to), in torch.optim's order of operations and the array's
+ * own precision at every step, so the result equals the same update written as tensor ops.
+ */
+final class OptimizerKernels {
+  private OptimizerKernels() {}
+
+  static void adam(float[] p, float[] g, float[] m, float[] v, AdamStep s, int from, int to) {
+    float b1 = (float) s.beta1();
+    float b2 = (float) s.beta2();
+    float c1 = (float) (1 - s.beta1());
+    float c2 = (float) (1 - s.beta2());
+    float wd = (float) s.weightDecay();
+    float decay = (float) (1 - s.lr() * s.weightDecay());
+    float sqrtBc2 = (float) Math.sqrt(s.biasCorrection2());
+    float eps = (float) s.eps();
+    float negStep = (float) -(s.lr() / s.biasCorrection1());
+    boolean decoupled = s.decoupled() && wd != 0;
+    boolean l2 = !s.decoupled() && wd != 0;
+    for (int i = from; i < to; i++) {
+      float pi = decoupled ? p[i] * decay : p[i];
+      float gi = l2 ? g[i] + pi * wd : g[i];
+      float mi = m[i] * b1 + gi * c1;
+      float vi = v[i] * b2 + (gi * gi) * c2;
+      m[i] = mi;
+      v[i] = vi;
+      float denom = (float) Math.sqrt(vi) / sqrtBc2 + eps;
+      p[i] = pi + (mi / denom) * negStep;
+    }
+  }
+
+  static void adam(double[] p, double[] g, double[] m, double[] v, AdamStep s, int from,
+      int to) {
+    double b1 = s.beta1();
+    double b2 = s.beta2();
+    double c1 = 1 - s.beta1();
+    double c2 = 1 - s.beta2();
+    double wd = s.weightDecay();
+    double decay = 1 - s.lr() * s.weightDecay();
+    double sqrtBc2 = Math.sqrt(s.biasCorrection2());
+    double eps = s.eps();
+    double negStep = -(s.lr() / s.biasCorrection1());
+    boolean decoupled = s.decoupled() && wd != 0;
+    boolean l2 = !s.decoupled() && wd != 0;
+    for (int i = from; i < to; i++) {
+      double pi = decoupled ? p[i] * decay : p[i];
+      double gi = l2 ? g[i] + pi * wd : g[i];
+      double mi = m[i] * b1 + gi * c1;
+      double vi = v[i] * b2 + (gi * gi) * c2;
+      m[i] = mi;
+      v[i] = vi;
+      double denom = Math.sqrt(vi) / sqrtBc2 + eps;
+      p[i] = pi + (mi / denom) * negStep;
+    }
+  }
+}
