@@ -44,6 +44,12 @@ public interface Backend {
   /** Overwrites {@code dst} with the elements of {@code src} (same dtype and size) in place. */
   void copyInto(Storage src, Storage dst);
 
+  /** Adds the elements of {@code src} into {@code dst} (same dtype and size) in place. */
+  void addInto(Storage src, Storage dst);
+
+  /** Sets every element of {@code dst} to {@code value} in place. */
+  void fill(Storage dst, double value);
+
   // ---- elementwise --------------------------------------------------------------------------
 
   /** {@code op} applied to each element, with the op's constants {@code p} and {@code q}. */

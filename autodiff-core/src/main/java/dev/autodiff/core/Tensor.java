@@ -38,8 +38,11 @@ public final class Tensor implements AutoCloseable {
   private Tensor grad;
   /** The scope that will close this tensor, or null. */
   Tensors.Scope scope;
-  /** True while this (gradient) tensor is the all-zeros value zeroGrad left: the next add replaces it. */
-  private boolean zeroed;
+  /**
+   * True after zeroGrad: {@link #grad} is logically zero. Its storage is zeroed only if someone
+   * reads it; the next backward overwrites it instead, so a training step never pays for zeros.
+   */
+  private boolean gradZeroed;
 
   private Tensor(Storage storage, Shape shape, DType dtype, Backend backend, Device device) {
     this.storage = storage;
@@ -1288,16 +1291,25 @@ public final class Tensor implements AutoCloseable {
   }
 
   /** The gradient accumulated by backward, or null before the first one. */
-  public Tensor grad() {
+  public synchronized Tensor grad() {
+    if (gradZeroed && grad != null && !grad.isClosed()) {
+      grad.backend.fill(grad.storage, 0);
+      gradZeroed = false;
+    }
     return grad;
   }
 
   /** Resets the accumulated gradient to zeros (a no-op before the first backward). */
-  public void zeroGrad() {
+  public synchronized void zeroGrad() {
     if (grad != null) {
-      grad = grad.zerosLike();
-      grad.scope = null;
-      grad.zeroed = true;
+      if (grad.isClosed() || grad.node != null) {
+        grad = grad.isClosed() ? null : grad.detach().zerosLike(); // never write into history
+        if (grad != null) {
+          Tensors.disown(grad);
+        }
+      } else {
+        gradZeroed = true;
+      }
     }
   }
 
@@ -1311,11 +1323,19 @@ public final class Tensor implements AutoCloseable {
     boolean was = state.gradEnabled;
     state.gradEnabled = createGraph; // without createGraph, accumulating records nothing
     try {
-      if (grad == null || grad.zeroed || grad.storage == null) {
+      boolean inPlace = !createGraph && grad != null && !grad.isClosed() && grad.node == null
+          && !g.tracked() && grad.shape.equals(g.shape) && grad.dtype == g.dtype
+          && grad.device.equals(g.device);
+      if (inPlace && gradZeroed) {
+        backend.copyInto(g.storage(), grad.storage); // overwrite the logical zeros
+      } else if (inPlace) {
+        backend.addInto(g.storage(), grad.storage);
+      } else if (grad == null || grad.isClosed() || gradZeroed) {
         grad = g.mul(1); // a copy: the cotangent may be shared with another leaf or the caller
       } else {
         grad = grad.add(g);
       }
+      gradZeroed = false;
     } finally {
       state.gradEnabled = was;
     }

@@ -123,6 +123,14 @@ public final class MatmulBenchmark {
     System.out.printf(Locale.ROOT, "%n(%.1f s)%n", (System.nanoTime() - start) / 1e9);
   }
 
+  /** Median GFLOP/s of {@code Tensor.matmul} on random float32 n x n matrices. */
+  static double tensorGflops(int n) {
+    Random rnd = new Random(n);
+    Runnable call = tensorRoute().prepare(n, randomMatrix(rnd, n), randomMatrix(rnd, n),
+        new float[n * n]);
+    return 2.0 * n * n * n / medianSecondsPerCall(call) / 1e9;
+  }
+
   /** What a user gets: {@code Tensor.matmul}, output allocation and op dispatch included. */
   private static Route tensorRoute() {
     return new Route() {

@@ -140,6 +140,35 @@ public final class CpuBackend implements Backend {
     System.arraycopy(s.array(), 0, d.array(), 0, s.length());
   }
 
+  @Override
+  public void addInto(Storage src, Storage dst) {
+    CpuStorage s = cpu(src);
+    CpuStorage d = cpu(dst);
+    if (s.dtype() != d.dtype() || s.size() != d.size()) {
+      throw new IllegalArgumentException("addInto: " + s.size() + " " + s.dtype()
+          + " elements cannot be added into " + d.size() + " " + d.dtype() + " elements");
+    }
+    int n = d.length();
+    if (n < Parallel.GRAIN) {
+      same(BinaryOp.ADD, d, s, d, 0, n);
+    } else {
+      Parallel.forRange(n, 1, (lo, hi) -> same(BinaryOp.ADD, d, s, d, lo, hi));
+    }
+  }
+
+  @Override
+  public void fill(Storage dst, double value) {
+    CpuStorage d = cpu(dst);
+    Object a = d.array();
+    if (a instanceof float[]) {
+      Arrays.fill((float[]) a, (float) value);
+    } else if (a instanceof double[]) {
+      Arrays.fill((double[]) a, value);
+    } else {
+      Arrays.fill((long[]) a, (long) value);
+    }
+  }
+
   // ---- elementwise --------------------------------------------------------------------------
 
   @Override
