@@ -31,19 +31,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], b[i]);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], b[i]);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = a[i] < b[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(b[i], a[i]);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = a[i] >= b[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], b[i]);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = a[i] <= b[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(b[i], a[i]);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = a[i] == b[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(a[i], b[i]);
         break;
       default:
         throw new AssertionError(op);
@@ -69,19 +69,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], s);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = a[i] > s ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = a[i] < s ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = a[i] >= s ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], s);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = a[i] <= s ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(s, a[i]);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = a[i] == s ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(a[i], s);
         break;
       default:
         throw new AssertionError(op);
@@ -107,19 +107,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = (float) Math.pow(s, a[i]);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = s > a[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = s < a[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = s >= a[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(s, a[i]);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = s <= a[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], s);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = s == a[i] ? 1f : 0f;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(s, a[i]);
         break;
       default:
         throw new AssertionError(op);
@@ -145,19 +145,19 @@ final class BinaryKernels {
         for (int i = 0; i < n; i++) o[oo + i] = (float) Math.pow(a[ao + i], b[bo + i]);
         break;
       case GT:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1f : 0f;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(a[ao + i], b[bo + i]);
         break;
       case LT:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1f : 0f;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(b[bo + i], a[ao + i]);
         break;
       case GE:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] >= b[bo + i] ? 1f : 0f;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.ge(a[ao + i], b[bo + i]);
         break;
       case LE:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1f : 0f;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.ge(b[bo + i], a[ao + i]);
         break;
       case EQ:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] == b[bo + i] ? 1f : 0f;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.eq(a[ao + i], b[bo + i]);
         break;
       default:
         throw new AssertionError(op);
@@ -183,19 +183,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = Math.pow(a[i], b[i]);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], b[i]);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = a[i] < b[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(b[i], a[i]);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = a[i] >= b[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], b[i]);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = a[i] <= b[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(b[i], a[i]);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = a[i] == b[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(a[i], b[i]);
         break;
       default:
         throw new AssertionError(op);
@@ -221,19 +221,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = Math.pow(a[i], s);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = a[i] > s ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = a[i] < s ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = a[i] >= s ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], s);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = a[i] <= s ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(s, a[i]);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = a[i] == s ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(a[i], s);
         break;
       default:
         throw new AssertionError(op);
@@ -259,19 +259,19 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = Math.pow(s, a[i]);
         break;
       case GT:
-        for (int i = from; i < to; i++) o[i] = s > a[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
         break;
       case LT:
-        for (int i = from; i < to; i++) o[i] = s < a[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
         break;
       case GE:
-        for (int i = from; i < to; i++) o[i] = s >= a[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(s, a[i]);
         break;
       case LE:
-        for (int i = from; i < to; i++) o[i] = s <= a[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.ge(a[i], s);
         break;
       case EQ:
-        for (int i = from; i < to; i++) o[i] = s == a[i] ? 1d : 0d;
+        for (int i = from; i < to; i++) o[i] = Compare.eq(s, a[i]);
         break;
       default:
         throw new AssertionError(op);
@@ -297,19 +297,19 @@ final class BinaryKernels {
         for (int i = 0; i < n; i++) o[oo + i] = Math.pow(a[ao + i], b[bo + i]);
         break;
       case GT:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1d : 0d;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(a[ao + i], b[bo + i]);
         break;
       case LT:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1d : 0d;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(b[bo + i], a[ao + i]);
         break;
       case GE:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] >= b[bo + i] ? 1d : 0d;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.ge(a[ao + i], b[bo + i]);
         break;
       case LE:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1d : 0d;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.ge(b[bo + i], a[ao + i]);
         break;
       case EQ:
-        for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] == b[bo + i] ? 1d : 0d;
+        for (int i = 0; i < n; i++) o[oo + i] = Compare.eq(a[ao + i], b[bo + i]);
         break;
       default:
         throw new AssertionError(op);

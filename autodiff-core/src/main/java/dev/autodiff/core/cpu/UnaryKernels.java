@@ -41,7 +41,8 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0f); // NaN stays NaN
         break;
       case LEAKY_RELU:
-        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : fp * x[i];
+        // max(x, 0) + p min(x, 0): the same values without a branch on the sign
+        for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0f) + fp * Math.min(x[i], 0f);
         break;
       case ELU:
         for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : (float) (p * Math.expm1(x[i]));
@@ -97,7 +98,7 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0d); // NaN stays NaN
         break;
       case LEAKY_RELU:
-        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : p * x[i];
+        for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0d) + p * Math.min(x[i], 0d);
         break;
       case ELU:
         for (int i = from; i < to; i++) y[i] = x[i] > 0 ? x[i] : p * Math.expm1(x[i]);
