@@ -15,10 +15,11 @@ import java.util.function.DoubleSupplier;
  * The project's CPU benchmark: MLP training steps, the micrograd-style scalar graph and float32
  * matmul. With {@code --vs-torch} each configuration also runs in PyTorch right after ours (so the
  * two share the machine's state), with PyTorch's faster thread setting, and the table gives the
- * ratio ours / PyTorch (below 1 means faster; for GFLOP/s, above 1).
+ * ratio ours / PyTorch (below 1 means faster; for GFLOP/s, above 1). Each figure is the median of
+ * three rounds (ours, then PyTorch, alternating).
  *
  * <pre>
- * bin/autodiff bench [--vs-torch] [--python /usr/bin/python3]
+ * bin/autodiff bench [--vs-torch] [--python /usr/bin/python3] [--rounds N]
  * </pre>
  */
 public final class BenchSuite {
@@ -37,16 +38,20 @@ public final class BenchSuite {
   public static void main(String[] args) throws Exception {
     boolean vsTorch = false;
     String python = "/usr/bin/python3";
+    int rounds = 3;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--vs-torch")) {
         vsTorch = true;
       } else if (args[i].equals("--python") && i + 1 < args.length) {
         python = args[++i];
+      } else if (args[i].equals("--rounds") && i + 1 < args.length) {
+        rounds = Integer.parseInt(args[++i]);
       } else {
-        System.err.println("usage: BenchSuite [--vs-torch] [--python PATH]");
+        System.err.println("usage: BenchSuite [--vs-torch] [--python PATH] [--rounds N]");
         System.exit(2);
       }
     }
+    BenchSuite.rounds = Math.max(1, rounds);
     Path script = Path.of("benchmarks", "torch", "bench.py");
     if (vsTorch && !Files.exists(script)) {
       throw new IllegalStateException("--vs-torch: run from the repository root (no " + script
@@ -75,22 +80,39 @@ public final class BenchSuite {
     return sb.append(" b").append(c.batch()).append(c.adam() ? " Adam)" : " SGD)").toString();
   }
 
+  private static int rounds = 3;
+
+  /**
+   * Ours and PyTorch's, alternating for {@link #rounds} rounds so that both see the same drift of
+   * a shared machine; each side's figure is the median over the rounds.
+   */
   private static Row measure(String name, String unit, boolean higherIsBetter,
       DoubleSupplier ours, boolean vsTorch, String python, Path script, String... torchArgs)
       throws IOException, InterruptedException {
-    double mine = ours.getAsDouble();
-    double theirs = Double.NaN;
-    if (vsTorch) {
-      // PyTorch's best setting: one thread often beats two here (its pools stop fighting).
-      double one = torch(python, script, torchArgs, 1);
-      double two = torch(python, script, torchArgs, 2);
-      theirs = higherIsBetter ? Math.max(one, two) : Math.min(one, two);
+    double[] mine = new double[rounds];
+    double[] theirs = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      mine[r] = ours.getAsDouble();
+      theirs[r] = Double.NaN;
+      if (vsTorch) {
+        // PyTorch's best setting: one thread often beats two here (its pools stop fighting).
+        double one = torch(python, script, torchArgs, 1);
+        double two = torch(python, script, torchArgs, 2);
+        theirs[r] = higherIsBetter ? Math.max(one, two) : Math.min(one, two);
+      }
     }
-    Row row = new Row(name, mine, theirs, unit, higherIsBetter);
-    System.err.printf(Locale.ROOT, "  %s: %.4g %s%s%n", name, mine, unit,
-        vsTorch ? String.format(Locale.ROOT, " (PyTorch %.4g, ratio %s)", theirs, row.ratio())
-            : "");
+    Row row = new Row(name, median(mine), vsTorch ? median(theirs) : Double.NaN, unit,
+        higherIsBetter);
+    System.err.printf(Locale.ROOT, "  %s: %.4g %s%s (rounds: %s)%n", name, row.ours(), unit,
+        vsTorch ? String.format(Locale.ROOT, " (PyTorch %.4g, ratio %s)", row.torch(),
+            row.ratio()) : "", java.util.Arrays.toString(mine));
     return row;
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
   private static double torch(String python, Path script, String[] torchArgs, int threads)
