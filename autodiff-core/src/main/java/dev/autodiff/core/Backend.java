@@ -122,4 +122,10 @@ public interface Backend {
    * moments {@code m} and {@code v}, all of one dtype and size); see {@link AdamStep}.
    */
   void adamStep(Storage p, Storage g, Storage m, Storage v, AdamStep step);
+
+  /**
+   * One SGD step in place over parameter {@code p} (gradient {@code g}, momentum buffer {@code b},
+   * which is null without momentum); see {@link SgdStep}.
+   */
+  void sgdStep(Storage p, Storage g, Storage b, SgdStep step);
 }

@@ -11,25 +11,47 @@ public final class ParameterUpdates {
   /** One Adam or AdamW step of {@code param} from {@code grad}, updating moments m and v. */
   public static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
     Tensor.required("adam", "step", step);
-    Tensor[] all = {param, grad, m, v};
-    String[] names = {"parameter", "gradient", "first moment", "second moment"};
+    check("adam", new Tensor[] {param, grad, m, v},
+        new String[] {"parameter", "gradient", "first moment", "second moment"});
+    param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(), step);
+  }
+
+  /**
+   * One SGD step of {@code param} from {@code grad}, updating the momentum buffer (null when the
+   * step has no momentum).
+   */
+  public static void sgd(Tensor param, Tensor grad, Tensor buffer, SgdStep step) {
+    Tensor.required("sgd", "step", step);
+    if (step.momentum() != 0) {
+      check("sgd", new Tensor[] {param, grad, Tensor.required("sgd", "momentum buffer", buffer)},
+          new String[] {"parameter", "gradient", "momentum buffer"});
+      param.backend().sgdStep(param.storage(), grad.storage(), buffer.storage(), step);
+    } else {
+      check("sgd", new Tensor[] {param, grad}, new String[] {"parameter", "gradient"});
+      param.backend().sgdStep(param.storage(), grad.storage(), null, step);
+    }
+  }
+
+  /** Same shape, dtype and device as the parameter (the first); everything but the gradient a leaf. */
+  private static void check(String op, Tensor[] all, String[] names) {
+    Tensor param = Tensor.required(op, names[0], all[0]);
+    if (!param.dtype().isFloating()) {
+      throw new IllegalArgumentException(op + ": parameters must be floating, got "
+          + param.dtype());
+    }
     for (int i = 0; i < all.length; i++) {
-      Tensor t = Tensor.required("adam", names[i], all[i]);
-      t.checkOpen("adam");
+      Tensor t = Tensor.required(op, names[i], all[i]);
+      t.checkOpen(op);
       if (!t.shape().equals(param.shape()) || t.dtype() != param.dtype()
           || !t.device().equals(param.device())) {
-        throw new IllegalArgumentException("adam: the " + names[i] + " is " + t.dtype() + " "
+        throw new IllegalArgumentException(op + ": the " + names[i] + " is " + t.dtype() + " "
             + t.shape() + " on " + t.device() + " but the parameter is " + param.dtype() + " "
             + param.shape() + " on " + param.device());
       }
       if (i != 1 && !t.isLeaf()) {
-        throw new IllegalStateException("adam: the " + names[i]
+        throw new IllegalStateException(op + ": the " + names[i]
             + " is the recorded result of an op; only leaves are updated in place");
       }
     }
-    if (!param.dtype().isFloating()) {
-      throw new IllegalArgumentException("adam: parameters must be floating, got " + param.dtype());
-    }
-    param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(), step);
   }
 }

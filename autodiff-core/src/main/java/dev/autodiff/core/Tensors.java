@@ -43,6 +43,16 @@ public final class Tensors {
     }
   }
 
+  /**
+   * Takes {@code t} out of every scope, so that no scope closes it; returns it. For tensors that
+   * belong to something longer-lived than any step: a model's parameters, an optimizer's state.
+   */
+  public static Tensor unscoped(Tensor t) {
+    Tensor.required("unscoped", "tensor", t);
+    disown(t);
+    return t;
+  }
+
   static void disown(Tensor t) {
     t.scope = null;
   }

@@ -43,6 +43,33 @@ class ParameterUpdatesTest {
   }
 
   @Test
+  void fusedSgdEqualsTheComposedUpdateBitForBit() {
+    for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+      for (boolean nesterov : new boolean[] {false, true}) {
+        Tensor p1 = Tensor.randn(2, 50_000).to(dt);
+        Tensor p2 = p1.mul(1);
+        Tensor b1 = p1.zerosLike();
+        Tensor b2 = p1.zerosLike();
+        for (int t = 1; t <= 3; t++) {
+          Tensor g = Tensor.randn(20 + t, 50_000).to(dt);
+          SgdStep s = new SgdStep(0.05, 0.9, 0.1, 1e-3, nesterov, t == 1);
+          ParameterUpdates.sgd(p1, g, b1, s);
+          Tensor gd = g.add(p2.mul(s.weightDecay()));
+          b2.copyFrom(t == 1 ? gd : b2.mul(s.momentum()).add(gd.mul(1 - s.dampening())));
+          Tensor step = nesterov ? gd.add(b2.mul(s.momentum())) : b2;
+          p2.copyFrom(p2.add(step.mul(-s.lr())));
+        }
+        assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt + " " + nesterov);
+        assertArrayEquals(b2.toDoubleArray(), b1.toDoubleArray(), 0);
+      }
+    }
+    Tensor p = Tensor.of(new double[] {1, 2});
+    ParameterUpdates.sgd(p, Tensor.of(new double[] {10, 20}), null,
+        new SgdStep(0.1, 0, 0, 0, false, true));
+    assertArrayEquals(new double[] {0, 0}, p.toDoubleArray(), 1e-15);
+  }
+
+  @Test
   void mismatchedStateIsRejectedNamingWhatDiffers() {
     Tensor p = Tensor.zeros(3);
     AdamStep s = new AdamStep(1e-3, 0.9, 0.999, 1e-8, 0, false, 1);

@@ -167,10 +167,8 @@ abstract class AbstractOptimizer implements Optimizer {
         throw new IllegalArgumentException(name + ": parameter " + i + " of shape " + p.shape()
             + " is the result of an op; an optimizer updates leaves (parameters) in place");
       }
-      if (!p.isRequiresGrad()) {
-        throw new IllegalArgumentException(name + ": parameter " + i + " of shape " + p.shape()
-            + " does not require gradients; call requiresGrad() on it or leave it out");
-      }
+      // A frozen parameter (requiresGrad(false)) is accepted, as in PyTorch: it never has a
+      // gradient, so step() leaves it alone.
       Integer before = seen.put(p, i);
       if (before != null) {
         throw new IllegalArgumentException(name + ": parameter " + i

@@ -74,8 +74,8 @@ public final class DataLoader implements Iterable<Batch> {
 
   /** The number of batches in one epoch. */
   public int numBatches() {
-    int n = data.size();
-    return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+    long n = data.size();
+    return (int) (dropLast ? n / batchSize : (n + batchSize - 1) / batchSize);
   }
 
   /** The number of samples in one epoch (all of them unless dropLast drops a partial batch). */

@@ -238,11 +238,15 @@ public final class Demo {
         .log(out);
     DataLoader trainLoader = new DataLoader(train, o.batch, new Random(o.seed));
     DataLoader testLoader = new DataLoader(test, 1000);
+    try {
+      Files.createDirectories(o.out); // before training: fail in a second, not after the run
+    } catch (IOException e) {
+      throw new IOException("cannot create the output folder " + o.out + ": " + e, e);
+    }
     long t1 = System.nanoTime();
     Trainer.History history = trainer.fit(trainLoader, testLoader, o.epochs);
     double seconds = (System.nanoTime() - t1) / 1e9;
 
-    Files.createDirectories(o.out);
     Path png = o.out.resolve("loss.png");
     Path checkpoint = o.out.resolve("model.safetensors");
     LossCurve.save(history, png);

@@ -18,6 +18,9 @@ public final class Dropout extends Layer {
 
   /** Dropout with probability p, drawing masks from {@code rnd}. */
   public Dropout(double p, Random rnd) {
+    if (rnd == null) {
+      throw new IllegalArgumentException("Dropout: random must not be null");
+    }
     if (!(p >= 0 && p < 1)) {
       throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
     }
@@ -30,7 +33,7 @@ public final class Dropout extends Layer {
     if (!isTraining() || p == 0) {
       return x;
     }
-    Tensor keep = Tensor.rand(rnd, x.shape().toArray()).ge(p).to(x.dtype());
+    Tensor keep = Tensor.rand(rnd, x.shape().toArray()).ge(p).to(x.dtype()).to(x.device());
     return x.mul(keep).div(1 - p);
   }
 

@@ -39,6 +39,7 @@ public final class Init {
 
   /** Fills with samples of U(low, high). */
   public static Tensor uniform(Tensor t, double low, double high, Random rnd) {
+    checkArgs("uniform", t, rnd);
     if (!(low <= high)) {
       throw new IllegalArgumentException("uniform: low " + low + " is above high " + high);
     }
@@ -51,6 +52,7 @@ public final class Init {
 
   /** Fills with samples of N(mean, std^2). */
   public static Tensor normal(Tensor t, double mean, double std, Random rnd) {
+    checkArgs("normal", t, rnd);
     if (!(std >= 0)) {
       throw new IllegalArgumentException("normal: std must be >= 0, got " + std);
     }
@@ -86,6 +88,12 @@ public final class Init {
   public static Tensor kaimingNormal(Tensor t, double a, Random rnd) {
     double s = leakyReluGain(a) / Math.sqrt(fanIn("kaimingNormal", t));
     return normal(t, 0, s, rnd);
+  }
+
+  private static void checkArgs(String init, Tensor t, Random rnd) {
+    if (t == null || rnd == null) {
+      throw new IllegalArgumentException(init + ": tensor and random must not be null");
+    }
   }
 
   private static double leakyReluGain(double a) {

@@ -4,10 +4,13 @@ import dev.autodiff.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import dev.autodiff.core.Tensors;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A piece of a model: a forward function with parameters and child layers. (Named {@code Layer},
@@ -33,6 +36,7 @@ public abstract class Layer {
           "parameter " + name + ": must be a leaf tensor, not the result of an op");
     }
     value.requiresGrad();
+    Tensors.unscoped(value); // the layer owns it, not the scope it was built in
     params.put(name, value);
     return value;
   }
@@ -61,19 +65,24 @@ public abstract class Layer {
     return new ArrayList<>(namedParameters().values());
   }
 
-  /** Every parameter by dotted name, in registration order. */
+  /**
+   * Every parameter by dotted name, in registration order. A parameter shared by several layers
+   * (tied weights) appears once, under its first name, as in PyTorch.
+   */
   public final Map<String, Tensor> namedParameters() {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    collect("", out);
+    collect("", out, Collections.newSetFromMap(new IdentityHashMap<>()));
     return Collections.unmodifiableMap(out);
   }
 
-  private void collect(String prefix, Map<String, Tensor> out) {
+  private void collect(String prefix, Map<String, Tensor> out, Set<Tensor> seen) {
     for (Map.Entry<String, Tensor> e : params.entrySet()) {
-      out.put(prefix + e.getKey(), e.getValue());
+      if (seen.add(e.getValue())) {
+        out.put(prefix + e.getKey(), e.getValue());
+      }
     }
     for (Map.Entry<String, Layer> e : children.entrySet()) {
-      e.getValue().collect(prefix + e.getKey() + ".", out);
+      e.getValue().collect(prefix + e.getKey() + ".", out, seen);
     }
   }
 

@@ -25,6 +25,9 @@ public final class Linear extends Layer {
 
   /** A layer from {@code in} to {@code out} features, with or without bias. */
   public Linear(int in, int out, boolean bias, Random rnd) {
+    if (rnd == null) {
+      throw new IllegalArgumentException("Linear: random must not be null");
+    }
     if (in <= 0 || out <= 0) {
       throw new IllegalArgumentException(
           "Linear: sizes must be positive, got in=" + in + ", out=" + out);
@@ -50,6 +53,9 @@ public final class Linear extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
+    if (x == null) {
+      throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): input is null");
+    }
     if (x.rank() == 0 || x.size(-1) != in) {
       throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): input of shape "
           + x.shape() + " must have " + in + " features in its last axis");

@@ -18,6 +18,9 @@ public final class MLP extends Sequential {
   private final int[] sizes;
 
   private MLP(int[] sizes, Supplier<? extends Layer> activation, Random rnd) {
+    if (activation == null || rnd == null) {
+      throw new IllegalArgumentException("MLP: activation and random must not be null");
+    }
     if (sizes == null || sizes.length < 2) {
       throw new IllegalArgumentException(
           "MLP: needs at least an input and an output size, got " + Arrays.toString(sizes));

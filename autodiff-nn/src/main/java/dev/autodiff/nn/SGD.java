@@ -1,5 +1,7 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.ParameterUpdates;
+import dev.autodiff.core.SgdStep;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -100,20 +102,14 @@ public final class SGD extends AbstractOptimizer {
 
   @Override
   void update(int i, Tensor p, Tensor g, long t) {
-    if (weightDecay != 0) {
-      g = g.add(p.mul(weightDecay));
-    }
+    // One fused pass (ParameterUpdates.sgd), in torch.optim's order of operations.
+    Tensor b = momentum != 0 ? live(buffers[i], i, "momentum_buffer") : null;
+    boolean first = momentum != 0 && !bufferStarted[i];
+    ParameterUpdates.sgd(p, g.to(p.dtype()), b,
+        new SgdStep(learningRate(), momentum, dampening, weightDecay, nesterov, first));
     if (momentum != 0) {
-      Tensor b = live(buffers[i], i, "momentum_buffer");
-      if (!bufferStarted[i]) {
-        b.copyFrom(g);
-        bufferStarted[i] = true;
-      } else {
-        b.copyFrom(b.mul(momentum).add(g.mul(1 - dampening)));
-      }
-      g = nesterov ? g.add(b.mul(momentum)) : b;
+      bufferStarted[i] = true;
     }
-    p.copyFrom(p.add(g.mul(-learningRate())));
   }
 
   @Override

@@ -11,6 +11,9 @@ public class Sequential extends Layer {
 
   /** The layers, in order. */
   public Sequential(Layer... layers) {
+    if (layers == null) {
+      throw new IllegalArgumentException("Sequential: layers must not be null");
+    }
     for (Layer l : layers) {
       add(l);
     }

@@ -19,6 +19,14 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class DataTest {
+  @Test
+  void aBatchSizeBeyondTheDataGivesOneBatch() {
+    Dataset d = new Dataset(Tensor.zeros(5, 2), Tensor.of(new long[] {0, 1, 0, 1, 0}));
+    DataLoader all = new DataLoader(d, Integer.MAX_VALUE);
+    assertEquals(1, all.numBatches());
+    assertEquals(5, all.iterator().next().x().size(0));
+  }
+
   /** n samples whose features are [i, 10 i] and label i: a batch shows which samples it holds. */
   private static Dataset numbered(int n) {
     float[] x = new float[2 * n];

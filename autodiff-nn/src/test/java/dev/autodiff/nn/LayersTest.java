@@ -138,6 +138,36 @@ class LayersTest {
   }
 
   @Test
+  void tiedWeightsAppearOnceAndTrainAsOne() {
+    Linear shared = new Linear(2, 2, new Random(4));
+    Sequential twice = new Sequential(shared, new Tanh(), shared);
+    assertEquals(List.of("0.weight", "0.bias"), List.copyOf(twice.namedParameters().keySet()));
+    assertEquals(6, twice.parameterCount());
+    Optimizer opt = new Adam(twice.parameters(), 1e-2);
+    twice.forward(Tensor.ones(3, 2)).sum().backward();
+    opt.step();
+  }
+
+  @Test
+  void aModelBuiltInsideAScopeOutlivesIt() {
+    MLP m;
+    try (var s = dev.autodiff.core.Tensors.scope()) {
+      m = MLP.of(new Random(1), ReLU::new, 2, 3, 1);
+    }
+    assertEquals(Shape.of(4, 1), m.forward(Tensor.ones(4, 2)).shape());
+  }
+
+  @Test
+  void nullArgumentsAreRejectedClearly() {
+    assertThrows(IllegalArgumentException.class, () -> new Linear(2, 2, null));
+    assertThrows(IllegalArgumentException.class, () -> new Linear(2, 2).forward(null));
+    assertThrows(IllegalArgumentException.class, () -> MLP.of(null, 2, 3));
+    assertThrows(IllegalArgumentException.class, () -> new Sequential((Layer[]) null));
+    assertThrows(IllegalArgumentException.class, () -> Init.uniform(Tensor.zeros(2), 0, 1, null));
+    assertThrows(IllegalArgumentException.class, () -> new Dropout(0.1, null));
+  }
+
+  @Test
   void initializersHaveTheirPromisedSpread() {
     Random r = new Random(5);
     Tensor w = Tensor.zeros(200, 300);

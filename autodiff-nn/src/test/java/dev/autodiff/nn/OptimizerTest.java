@@ -483,13 +483,22 @@ class OptimizerTest {
     assertRejected("Adam", "null", () -> new Adam(null, 0.1));
     assertRejected("SGD", "empty", () -> new SGD(List.of(), 0.1));
     assertRejected("RMSprop", "parameter 1 is null", () -> new RMSprop(Arrays.asList(ok, null), 1));
-    assertRejected("AdaGrad", "[2]", () -> new AdaGrad(List.of(ok, noGrad), 0.1));
-    assertRejected("AdaGrad", "does not require gradients", () -> new AdaGrad(List.of(noGrad), 1));
     assertRejected("AdamW", "result of an op", () -> new AdamW(List.of(notLeaf), 0.1));
     assertRejected("SGD", "same tensor as parameter 0", () -> new SGD(List.of(ok, ok), 0.1));
     Tensor closed = Tensor.of(new double[] {1}).requiresGrad();
     closed.close();
     assertRejected("Adam", "closed", () -> new Adam(List.of(closed), 0.1));
+  }
+
+  @Test
+  void frozenParametersAreAcceptedAndLeftAlone() {
+    Tensor trained = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor frozen = Tensor.of(new double[] {3, 4}); // requiresGrad(false), as after freezing
+    Optimizer opt = new AdaGrad(List.of(trained, frozen), 0.1);
+    trained.mul(frozen).sum().backward();
+    opt.step();
+    assertArrayEquals(new double[] {3, 4}, frozen.toDoubleArray());
+    assertTrue(trained.toDoubleArray()[0] < 1);
   }
 
   @Test

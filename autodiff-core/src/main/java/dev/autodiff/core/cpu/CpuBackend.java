@@ -6,6 +6,7 @@ import dev.autodiff.core.BinaryOp;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.ReduceOp;
+import dev.autodiff.core.SgdStep;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Storage;
 import dev.autodiff.core.UnaryOp;
@@ -891,6 +892,21 @@ public final class CpuBackend implements Backend {
     } else {
       Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.adam(p.doubles(), g.doubles(),
           m.doubles(), v.doubles(), s, lo, hi));
+    }
+  }
+
+  @Override
+  public void sgdStep(Storage ps, Storage gs, Storage bs, SgdStep s) {
+    CpuStorage p = cpu(ps);
+    CpuStorage g = cpu(gs);
+    CpuStorage b = bs == null ? null : cpu(bs);
+    int n = p.length();
+    if (p.dtype() == DType.FLOAT32) {
+      Parallel.forRange(n, 8, (lo, hi) -> OptimizerKernels.sgd(p.floats(), g.floats(),
+          b == null ? null : b.floats(), s, lo, hi));
+    } else {
+      Parallel.forRange(n, 8, (lo, hi) -> OptimizerKernels.sgd(p.doubles(), g.doubles(),
+          b == null ? null : b.doubles(), s, lo, hi));
     }
   }
 

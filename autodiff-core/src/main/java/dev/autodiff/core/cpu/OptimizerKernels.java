@@ -1,6 +1,7 @@
 package dev.autodiff.core.cpu;
 
 import dev.autodiff.core.AdamStep;
+import dev.autodiff.core.SgdStep;
 
 /**
  * Fused optimizer updates over [from, to), in torch.optim's order of operations and the array's
@@ -55,6 +56,42 @@ final class OptimizerKernels {
       v[i] = vi;
       double denom = Math.sqrt(vi) / sqrtBc2 + eps;
       p[i] = pi + (mi / denom) * negStep;
+    }
+  }
+
+  static void sgd(float[] p, float[] g, float[] b, SgdStep s, int from, int to) {
+    float wd = (float) s.weightDecay();
+    float mu = (float) s.momentum();
+    float keep = (float) (1 - s.dampening());
+    float negLr = (float) -s.lr();
+    boolean decay = wd != 0;
+    boolean momentum = b != null && s.momentum() != 0;
+    for (int i = from; i < to; i++) {
+      float gi = decay ? g[i] + p[i] * wd : g[i];
+      if (momentum) {
+        float bi = s.firstStep() ? gi : b[i] * mu + gi * keep;
+        b[i] = bi;
+        gi = s.nesterov() ? gi + bi * mu : bi;
+      }
+      p[i] = p[i] + gi * negLr;
+    }
+  }
+
+  static void sgd(double[] p, double[] g, double[] b, SgdStep s, int from, int to) {
+    double wd = s.weightDecay();
+    double mu = s.momentum();
+    double keep = 1 - s.dampening();
+    double negLr = -s.lr();
+    boolean decay = wd != 0;
+    boolean momentum = b != null && s.momentum() != 0;
+    for (int i = from; i < to; i++) {
+      double gi = decay ? g[i] + p[i] * wd : g[i];
+      if (momentum) {
+        double bi = s.firstStep() ? gi : b[i] * mu + gi * keep;
+        b[i] = bi;
+        gi = s.nesterov() ? gi + bi * mu : bi;
+      }
+      p[i] = p[i] + gi * negLr;
     }
   }
 }
