@@ -42,16 +42,19 @@ public final class Normalization {
       throw new IllegalArgumentException("normalization fit: tensor of shape " + x.shape()
           + " is empty");
     }
+    // Two passes in double over the values as they are (float64 stays float64): the one-pass
+    // E[x^2] - E[x]^2 loses everything when the mean is large against the spread.
+    double[] v = x.toDoubleArray();
     double sum = 0;
-    double sumSq = 0;
-    for (float v : x.toFloatArray()) {
-      sum += v;
-      sumSq += (double) v * v;
+    for (double d : v) {
+      sum += d;
     }
-    long n = x.numel();
-    double mean = sum / n;
-    double var = Math.max(0, sumSq / n - mean * mean);
-    double std = Math.sqrt(var);
+    double mean = sum / v.length;
+    double squares = 0;
+    for (double d : v) {
+      squares += (d - mean) * (d - mean);
+    }
+    double std = Math.sqrt(squares / v.length);
     return new Normalization(mean, std > 1e-12 ? std : 1.0);
   }
 

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.Test;
 
 class DataTest {
   @Test
+  void normalizationFitIsAccurateWhenTheMeanDwarfsTheSpread() {
+    Normalization n = Normalization.fit(Tensor.of(new double[] {1e9 + 1, 1e9 + 2, 1e9 + 3}));
+    assertEquals(1e9 + 2, n.mean(), 1e-6);
+    assertEquals(Math.sqrt(2.0 / 3), n.std(), 1e-9);
+  }
+
+  @Test
   void aBatchSizeBeyondTheDataGivesOneBatch() {
     Dataset d = new Dataset(Tensor.zeros(5, 2), Tensor.of(new long[] {0, 1, 0, 1, 0}));
     DataLoader all = new DataLoader(d, Integer.MAX_VALUE);
