@@ -128,4 +128,11 @@ public interface Backend {
    * which is null without momentum); see {@link SgdStep}.
    */
   void sgdStep(Storage p, Storage g, Storage b, SgdStep step);
+
+  /**
+   * One RMSprop or AdaGrad step in place over parameter {@code p}, squared average {@code v}, and
+   * the centered mean {@code a} and momentum buffer {@code b} (each null when unused); see {@link
+   * RmspropStep}.
+   */
+  void rmspropStep(Storage p, Storage g, Storage v, Storage a, Storage b, RmspropStep step);
 }

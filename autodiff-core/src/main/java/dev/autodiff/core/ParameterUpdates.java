@@ -32,6 +32,29 @@ public final class ParameterUpdates {
     }
   }
 
+  /**
+   * One RMSprop or AdaGrad step of {@code param} from {@code grad}, updating the squared average
+   * and, when the step uses them, the centered mean and the momentum buffer (null otherwise).
+   */
+  public static void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg,
+      Tensor buffer, RmspropStep step) {
+    String op = "rmsprop";
+    Tensor.required(op, "step", step);
+    check(op, new Tensor[] {param, grad, squareAvg}, new String[] {"parameter", "gradient",
+        "squared average"});
+    if (step.centered()) {
+      check(op, new Tensor[] {param, grad, Tensor.required(op, "mean gradient", gradAvg)},
+          new String[] {"parameter", "gradient", "mean gradient"});
+    }
+    if (step.momentum() != 0) {
+      check(op, new Tensor[] {param, grad, Tensor.required(op, "momentum buffer", buffer)},
+          new String[] {"parameter", "gradient", "momentum buffer"});
+    }
+    param.backend().rmspropStep(param.storage(), grad.storage(), squareAvg.storage(),
+        step.centered() ? gradAvg.storage() : null,
+        step.momentum() != 0 ? buffer.storage() : null, step);
+  }
+
   /** Same shape, dtype and device as the parameter (the first); everything but the gradient a leaf. */
   private static void check(String op, Tensor[] all, String[] names) {
     Tensor param = Tensor.required(op, names[0], all[0]);

@@ -70,6 +70,49 @@ class ParameterUpdatesTest {
   }
 
   @Test
+  void fusedRmspropAndAdagradEqualTheComposedUpdatesBitForBit() {
+    for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+      for (int variant = 0; variant < 3; variant++) { // centered+momentum, plain, AdaGrad
+        boolean adagrad = variant == 2;
+        boolean centered = variant == 0;
+        double mu = variant == 0 ? 0.9 : 0;
+        Tensor p1 = Tensor.randn(3, 40_000).to(dt);
+        Tensor p2 = p1.mul(1);
+        Tensor v1 = p1.zerosLike();
+        Tensor v2 = p1.zerosLike();
+        Tensor a1 = p1.zerosLike();
+        Tensor a2 = p1.zerosLike();
+        Tensor b1 = p1.zerosLike();
+        Tensor b2 = p1.zerosLike();
+        for (int t = 1; t <= 3; t++) {
+          Tensor g = Tensor.randn(30 + t, 40_000).to(dt);
+          RmspropStep s = new RmspropStep(0.01, adagrad ? 0 : 0.99, 1e-8, 1e-3, mu, centered,
+              adagrad);
+          ParameterUpdates.rmsprop(p1, g, v1, centered ? a1 : null, mu != 0 ? b1 : null, s);
+          Tensor gd = g.add(p2.mul(s.weightDecay()));
+          v2.copyFrom(adagrad ? v2.add(gd.mul(gd))
+              : v2.mul(s.alpha()).add(gd.mul(gd).mul(1 - s.alpha())));
+          Tensor avg;
+          if (centered) {
+            a2.copyFrom(a2.mul(s.alpha()).add(gd.mul(1 - s.alpha())));
+            avg = v2.sub(a2.mul(a2)).sqrt().add(s.eps());
+          } else {
+            avg = v2.sqrt().add(s.eps());
+          }
+          if (mu != 0) {
+            b2.copyFrom(b2.mul(mu).add(gd.div(avg)));
+            p2.copyFrom(p2.add(b2.mul(-s.lr())));
+          } else {
+            p2.copyFrom(p2.add(gd.div(avg).mul(-s.lr())));
+          }
+        }
+        assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt + " variant " + variant);
+        assertArrayEquals(v2.toDoubleArray(), v1.toDoubleArray(), 0);
+      }
+    }
+  }
+
+  @Test
   void mismatchedStateIsRejectedNamingWhatDiffers() {
     Tensor p = Tensor.zeros(3);
     AdamStep s = new AdamStep(1e-3, 0.9, 0.999, 1e-8, 0, false, 1);

@@ -1,5 +1,7 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.ParameterUpdates;
+import dev.autodiff.core.RmspropStep;
 import dev.autodiff.core.Tensor;
 import dev.autodiff.core.Tensors;
 import java.util.List;
@@ -101,14 +103,11 @@ public final class AdaGrad extends AbstractOptimizer {
 
   @Override
   void update(int i, Tensor p, Tensor g, long t) {
-    if (weightDecay != 0) {
-      g = g.add(p.mul(weightDecay));
-    }
+    // One fused pass: AdaGrad is RMSprop's kernel with a plain sum of squares and no momentum.
     double clr = learningRate() / (1 + (t - 1) * lrDecay);
     Tensor s = live(sum[i], i, "sum");
-    s.copyFrom(s.add(g.mul(g)));
-    Tensor std = s.sqrt().add(eps);
-    p.copyFrom(p.add(g.div(std).mul(-clr)));
+    ParameterUpdates.rmsprop(p, g.to(p.dtype()), s, null, null,
+        new RmspropStep(clr, 0, eps, weightDecay, 0, false, true));
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.ParameterUpdates;
+import dev.autodiff.core.RmspropStep;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -115,27 +117,12 @@ public final class RMSprop extends AbstractOptimizer {
 
   @Override
   void update(int i, Tensor p, Tensor g, long t) {
-    if (weightDecay != 0) {
-      g = g.add(p.mul(weightDecay));
-    }
+    // One fused pass (ParameterUpdates.rmsprop), in torch.optim's order of operations.
     Tensor v = live(squareAvg[i], i, "square_avg");
-    v.copyFrom(v.mul(alpha).add(g.mul(g).mul(1 - alpha)));
-    Tensor avg;
-    if (centered) {
-      Tensor a = live(gradAvg[i], i, "grad_avg");
-      a.copyFrom(a.mul(alpha).add(g.mul(1 - alpha)));
-      avg = v.sub(a.mul(a)).sqrt();
-    } else {
-      avg = v.sqrt();
-    }
-    avg = avg.add(eps);
-    if (momentum > 0) {
-      Tensor b = live(momentumBuffer[i], i, "momentum_buffer");
-      b.copyFrom(b.mul(momentum).add(g.div(avg)));
-      p.copyFrom(p.add(b.mul(-learningRate())));
-    } else {
-      p.copyFrom(p.add(g.div(avg).mul(-learningRate())));
-    }
+    Tensor a = centered ? live(gradAvg[i], i, "grad_avg") : null;
+    Tensor b = momentum > 0 ? live(momentumBuffer[i], i, "momentum_buffer") : null;
+    ParameterUpdates.rmsprop(p, g.to(p.dtype()), v, a, b, new RmspropStep(learningRate(), alpha,
+        eps, weightDecay, momentum > 0 ? momentum : 0, centered, false));
   }
 
   @Override

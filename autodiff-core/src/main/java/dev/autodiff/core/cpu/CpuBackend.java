@@ -6,6 +6,7 @@ import dev.autodiff.core.BinaryOp;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.ReduceOp;
+import dev.autodiff.core.RmspropStep;
 import dev.autodiff.core.SgdStep;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Storage;
@@ -907,6 +908,25 @@ public final class CpuBackend implements Backend {
     } else {
       Parallel.forRange(n, 8, (lo, hi) -> OptimizerKernels.sgd(p.doubles(), g.doubles(),
           b == null ? null : b.doubles(), s, lo, hi));
+    }
+  }
+
+  @Override
+  public void rmspropStep(Storage ps, Storage gs, Storage vs, Storage as, Storage bs,
+      RmspropStep s) {
+    CpuStorage p = cpu(ps);
+    CpuStorage g = cpu(gs);
+    CpuStorage v = cpu(vs);
+    CpuStorage a = as == null ? null : cpu(as);
+    CpuStorage b = bs == null ? null : cpu(bs);
+    int n = p.length();
+    if (p.dtype() == DType.FLOAT32) {
+      Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.rmsprop(p.floats(), g.floats(),
+          v.floats(), a == null ? null : a.floats(), b == null ? null : b.floats(), s, lo, hi));
+    } else {
+      Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.rmsprop(p.doubles(), g.doubles(),
+          v.doubles(), a == null ? null : a.doubles(), b == null ? null : b.doubles(), s, lo,
+          hi));
     }
   }
 

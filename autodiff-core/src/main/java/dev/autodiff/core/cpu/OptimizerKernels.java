@@ -1,6 +1,7 @@
 package dev.autodiff.core.cpu;
 
 import dev.autodiff.core.AdamStep;
+import dev.autodiff.core.RmspropStep;
 import dev.autodiff.core.SgdStep;
 
 /**
@@ -92,6 +93,68 @@ final class OptimizerKernels {
         gi = s.nesterov() ? gi + bi * mu : bi;
       }
       p[i] = p[i] + gi * negLr;
+    }
+  }
+
+  static void rmsprop(float[] p, float[] g, float[] v, float[] a, float[] b, RmspropStep s,
+      int from, int to) {
+    float wd = (float) s.weightDecay();
+    float alpha = (float) s.alpha();
+    float keep = (float) (1 - s.alpha());
+    float eps = (float) s.eps();
+    float mu = (float) s.momentum();
+    float negLr = (float) -s.lr();
+    boolean decay = wd != 0;
+    for (int i = from; i < to; i++) {
+      float gi = decay ? g[i] + p[i] * wd : g[i];
+      float vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+      v[i] = vi;
+      float d;
+      if (a != null) {
+        float ai = a[i] * alpha + gi * keep;
+        a[i] = ai;
+        d = (float) Math.sqrt(vi - ai * ai) + eps;
+      } else {
+        d = (float) Math.sqrt(vi) + eps;
+      }
+      if (b != null) {
+        float bi = b[i] * mu + gi / d;
+        b[i] = bi;
+        p[i] = p[i] + bi * negLr;
+      } else {
+        p[i] = p[i] + (gi / d) * negLr;
+      }
+    }
+  }
+
+  static void rmsprop(double[] p, double[] g, double[] v, double[] a, double[] b, RmspropStep s,
+      int from, int to) {
+    double wd = s.weightDecay();
+    double alpha = s.alpha();
+    double keep = 1 - s.alpha();
+    double eps = s.eps();
+    double mu = s.momentum();
+    double negLr = -s.lr();
+    boolean decay = wd != 0;
+    for (int i = from; i < to; i++) {
+      double gi = decay ? g[i] + p[i] * wd : g[i];
+      double vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+      v[i] = vi;
+      double d;
+      if (a != null) {
+        double ai = a[i] * alpha + gi * keep;
+        a[i] = ai;
+        d = Math.sqrt(vi - ai * ai) + eps;
+      } else {
+        d = Math.sqrt(vi) + eps;
+      }
+      if (b != null) {
+        double bi = b[i] * mu + gi / d;
+        b[i] = bi;
+        p[i] = p[i] + bi * negLr;
+      } else {
+        p[i] = p[i] + (gi / d) * negLr;
+      }
     }
   }
 }
