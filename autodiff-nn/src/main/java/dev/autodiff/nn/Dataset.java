@@ -85,7 +85,10 @@ public final class Dataset {
     }
   }
 
-  /** Samples {@code from} (inclusive) to {@code to} (exclusive) as a dataset sharing storage. */
+  /**
+   * Samples {@code from} (inclusive) to {@code to} (exclusive) as a new dataset: a copy, except
+   * that the whole range returns this dataset's own tensors.
+   */
   public Dataset subset(int from, int to) {
     if (from < 0 || to > size() || from > to) {
       throw new IllegalArgumentException("dataset subset: range [" + from + ", " + to
