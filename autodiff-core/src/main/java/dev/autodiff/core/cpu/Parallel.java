@@ -11,7 +11,9 @@ final class Parallel {
   /** Elements below which a loop stays on one thread. */
   static final int GRAIN = 1 << 15;
 
-  private static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  /** Threads a large loop is split over: the cores, or {@code -Dautodiff.threads=N}. */
+  private static final int THREADS = Math.max(1,
+      Integer.getInteger("autodiff.threads", Runtime.getRuntime().availableProcessors()));
   private static final ForkJoinPool POOL = ForkJoinPool.commonPool();
 
   private Parallel() {}
