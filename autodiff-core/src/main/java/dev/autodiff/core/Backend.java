@@ -15,6 +15,14 @@ public interface Backend {
   /** True when this backend owns storages on {@code device}. */
   boolean supports(Device device);
 
+  /**
+   * Fails with the reason when {@code device}, which this backend {@link #supports}, cannot be used
+   * on this machine (no driver, no such device, a library that failed to load).
+   *
+   * @throws IllegalStateException naming what is missing
+   */
+  default void checkUsable(Device device) {}
+
   // ---- data movement ------------------------------------------------------------------------
 
   /** A storage holding {@code data} (which the backend may adopt without copying). */

@@ -48,7 +48,7 @@ public final class Device {
       throw new IllegalArgumentException("cuda: device index must be >= 0, got " + index);
     }
     Device d = new Device(Type.CUDA, index);
-    Backends.forDevice(d); // fails with the reason when CUDA is unusable
+    Backends.forDevice(d).checkUsable(d); // fails with the reason when CUDA is unusable
     return d;
   }
 

@@ -52,7 +52,8 @@ abstract class AbstractOptimizer implements Optimizer {
         Tensor p = params.get(i);
         if (p.isClosed()) {
           throw new IllegalStateException(name + ": parameter " + i + " of shape " + p.shape()
-              + " was closed (was it made inside a Tensors.scope() that has ended?)");
+              + " was closed (was it made inside a Tensors.scope() that has ended, or moved by "
+              + "Layer.to(Device) after this optimizer was built?)");
         }
         Tensor g = p.grad();
         if (g == null) {

@@ -9,6 +9,9 @@ import java.util.Random;
  * {@code y} of shape {@code [N]}. Immutable; {@link #get(Tensor)} gathers a mini-batch and {@link
  * DataLoader} iterates over mini-batches.
  *
+ * <p>Both tensors live on one device: usually the CPU, with each batch moved by {@link
+ * DataLoader#to}, or a GPU for a dataset small enough to stay there.
+ *
  * <p>The tensors should be made outside any {@code Tensors.scope()} (or kept out of it), since the
  * dataset outlives training steps.
  */
@@ -32,6 +35,10 @@ public final class Dataset {
     if (x.size(0) != y.size(0)) {
       throw new IllegalArgumentException("dataset: x has " + x.size(0) + " samples (shape "
           + x.shape() + ") but y has " + y.size(0));
+    }
+    if (!x.device().equals(y.device())) {
+      throw new IllegalArgumentException("dataset: x is on " + x.device() + " but y is on "
+          + y.device() + "; move both to one device with to(Device)");
     }
     this.x = x;
     this.y = y;
@@ -61,7 +68,10 @@ public final class Dataset {
     return (int) (max + 1);
   }
 
-  /** The samples {@code index[0], index[1], ...} (a 1-D int64 tensor) as a new batch. */
+  /**
+   * The samples {@code index[0], index[1], ...} (a 1-D int64 tensor on the dataset's device) as a
+   * new batch.
+   */
   public Batch get(Tensor index) {
     if (index == null) {
       throw new IllegalArgumentException("dataset get: index must not be null");
@@ -80,7 +90,8 @@ public final class Dataset {
             "dataset get: index " + i + " is out of range [0, " + size() + ")");
       }
     }
-    try (Tensor idx = Tensor.of(indices)) {
+    // The indices go where the data is (a dataset may live on a GPU); the copy is freed here.
+    try (Tensor cpu = Tensor.of(indices); Tensor idx = cpu.to(x.device())) {
       return get(idx);
     }
   }

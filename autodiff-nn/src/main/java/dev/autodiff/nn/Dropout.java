@@ -5,7 +5,8 @@ import java.util.Random;
 
 /**
  * In training, zeroes each element with probability p and scales the rest by 1 / (1 - p); in
- * evaluation ({@link #eval()}), the identity. The mask comes from a seeded generator.
+ * evaluation ({@link #eval()}), the identity. The mask comes from a seeded generator: it is drawn
+ * on the CPU and moved to the input's device, so a seed gives the same masks on every device.
  */
 public final class Dropout extends Layer {
   private final double p;

@@ -2,12 +2,16 @@ package dev.autodiff.nn;
 
 import dev.autodiff.core.Autograd;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.Tensors;
 import java.util.Random;
 
 /**
  * Parameter initializers, each seeded and each writing into a tensor in place (returned for
  * chaining), with PyTorch's fan and gain conventions: for a weight of shape [out, in, k...],
  * fan_in = in * k..., fan_out = out * k....
+ *
+ * <p>The tensor may live on any device: samples are drawn on the CPU from the {@link Random} and
+ * moved to the tensor's device, so a seed gives the same values everywhere.
  *
  * <p>Layers built without an explicit {@link Random} draw from a default generator, seeded with 0
  * (so runs are reproducible) and re-seeded with {@link #manualSeed(long)}.
@@ -34,7 +38,9 @@ public final class Init {
 
   /** Fills with {@code value}. */
   public static Tensor constant(Tensor t, double value) {
-    return write(t, t.fullLike(value));
+    try (Tensor values = t.fullLike(value)) { // on t's device; freed at once, not by the GC
+      return write(t, values);
+    }
   }
 
   /** Fills with samples of U(low, high). */
@@ -121,8 +127,15 @@ public final class Init {
     return r;
   }
 
+  /**
+   * Writes values drawn on the CPU into {@code t} on any device: they are rounded to t's dtype on
+   * the CPU and then moved, so a seed gives bit-identical parameters on every device.
+   */
   private static Tensor write(Tensor t, double[] values) {
-    return write(t, Tensor.of(values).reshape(t.shape().toArray()));
+    try (var scope = Tensors.scope()) { // frees the CPU (and device) staging copies at once
+      return write(t, Tensor.of(values).reshape(t.shape().toArray()).to(t.dtype())
+          .to(t.device()));
+    }
   }
 
   private static Tensor write(Tensor t, Tensor values) {

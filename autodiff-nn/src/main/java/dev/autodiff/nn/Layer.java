@@ -1,10 +1,12 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.Autograd;
+import dev.autodiff.core.Device;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import dev.autodiff.core.Tensors;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -19,6 +21,10 @@ import java.util.Set;
  * <p>A subclass registers its parameters and children in its constructor; {@link
  * #namedParameters()} then lists them in registration order with dotted names ({@code 0.weight},
  * {@code 0.bias}, ...), which is also the layout of a checkpoint.
+ *
+ * <p>A layer is built on the CPU; {@link #to(Device)} moves its parameters to another device
+ * (say a GPU) by replacing them. A subclass therefore reads its parameters through {@link
+ * #parameter(String)} when it uses them, rather than keeping them in fields of its own.
  */
 public abstract class Layer {
   private final Map<String, Tensor> params = new LinkedHashMap<>();
@@ -39,6 +45,21 @@ public abstract class Layer {
     Tensors.unscoped(value); // the layer owns it, not the scope it was built in
     params.put(name, value);
     return value;
+  }
+
+  /**
+   * The parameter this layer (not a child) registered under {@code name}: after {@link
+   * #to(Device)}, the one on the new device.
+   *
+   * @throws IllegalArgumentException if this layer has no parameter of that name
+   */
+  protected final Tensor parameter(String name) {
+    Tensor p = params.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException(
+          getClass().getSimpleName() + ": no parameter named '" + name + "'");
+    }
+    return p;
   }
 
   /** Registers a child layer under {@code name}; returns it. */
@@ -113,6 +134,69 @@ public abstract class Layer {
   /** True in training mode (the default). */
   public boolean isTraining() {
     return training;
+  }
+
+  /**
+   * Moves every parameter of this layer and its children to {@code device} (e.g. {@code
+   * Device.cuda()}), and returns this layer, as PyTorch's {@code module.to(device)}:
+   *
+   * <pre>{@code
+   * Layer model = MLP.of(784, 256, 10).to(Device.cuda());
+   * Optimizer opt = new Adam(model.parameters(), 1e-3);   // after moving: it holds the new tensors
+   * }</pre>
+   *
+   * Each parameter not already on {@code device} is replaced by a copy there: a new leaf with the
+   * same values, dtype and {@code requiresGrad}, without a gradient, owned by no scope; a
+   * parameter shared by several layers stays shared. The old tensors (and their gradients) are
+   * then closed, so that memory is freed at once and a stale reference (a tensor read from {@link
+   * #parameters()} before the move, or an optimizer built before it) fails loudly instead of
+   * training a copy. Build optimizers after moving. Nothing is changed when a copy fails.
+   *
+   * @throws IllegalArgumentException if {@code device} is null
+   */
+  public final Layer to(Device device) {
+    if (device == null) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + " to: device is null");
+    }
+    Map<Tensor, Tensor> moved = new IdentityHashMap<>();
+    try (var g = Autograd.noGrad()) {
+      copyTo(device, moved);
+    } catch (RuntimeException | Error e) {
+      for (Tensor copy : moved.values()) {
+        copy.close();
+      }
+      throw e;
+    }
+    replace(moved);
+    for (Tensor old : moved.keySet()) {
+      Tensor grad = old.grad();
+      if (grad != null) {
+        grad.close();
+      }
+      old.close();
+    }
+    return this;
+  }
+
+  private void copyTo(Device device, Map<Tensor, Tensor> moved) {
+    for (Tensor p : params.values()) {
+      if (!p.device().equals(device) && !moved.containsKey(p)) {
+        Tensor copy = p.to(device); // unrecorded (no grad), so a new leaf
+        moved.put(p, copy);
+        Tensors.unscoped(copy);
+        copy.requiresGrad(p.isRequiresGrad());
+      }
+    }
+    for (Layer c : children.values()) {
+      c.copyTo(device, moved);
+    }
+  }
+
+  private void replace(Map<Tensor, Tensor> moved) {
+    params.replaceAll((name, p) -> moved.getOrDefault(p, p));
+    for (Layer c : children.values()) {
+      c.replace(moved);
+    }
   }
 
   /** Clears the gradients of every parameter. */

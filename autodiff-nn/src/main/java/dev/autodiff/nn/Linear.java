@@ -10,8 +10,7 @@ import java.util.Random;
 public final class Linear extends Layer {
   private final int in;
   private final int out;
-  private final Tensor weight;
-  private final Tensor bias;
+  private final boolean hasBias;
 
   /** A layer from {@code in} to {@code out} features, with bias, from the default generator. */
   public Linear(int in, int out) {
@@ -36,19 +35,21 @@ public final class Linear extends Layer {
     this.out = out;
     double bound = 1 / Math.sqrt(in);
     // kaiming_uniform with a = sqrt(5), as PyTorch: the bound is 1 / sqrt(in) too.
-    this.weight = parameter("weight", Init.uniform(Tensor.zeros(out, in), -bound, bound, rnd));
-    this.bias = bias
-        ? parameter("bias", Init.uniform(Tensor.zeros(out), -bound, bound, rnd)) : null;
+    parameter("weight", Init.uniform(Tensor.zeros(out, in), -bound, bound, rnd));
+    if (bias) {
+      parameter("bias", Init.uniform(Tensor.zeros(out), -bound, bound, rnd));
+    }
+    this.hasBias = bias;
   }
 
-  /** The weight, [out, in]. */
+  /** The weight, [out, in] (on the layer's current device: see {@link Layer#to}). */
   public Tensor weight() {
-    return weight;
+    return parameter("weight");
   }
 
   /** The bias, [out], or null when built without one. */
   public Tensor bias() {
-    return bias;
+    return hasBias ? parameter("bias") : null;
   }
 
   @Override
@@ -60,6 +61,8 @@ public final class Linear extends Layer {
       throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): input of shape "
           + x.shape() + " must have " + in + " features in its last axis");
     }
+    Tensor weight = weight();
+    Tensor bias = bias();
     Tensor y = x.rank() == 1
         ? Tensor.matmul(x.unsqueeze(0), false, weight, true).squeeze(0)
         : Tensor.matmul(x, false, weight, true);
@@ -68,6 +71,6 @@ public final class Linear extends Layer {
 
   @Override
   protected String describe() {
-    return "Linear(" + in + " -> " + out + (bias == null ? ", no bias" : "") + ")";
+    return "Linear(" + in + " -> " + out + (hasBias ? "" : ", no bias") + ")";
   }
 }
