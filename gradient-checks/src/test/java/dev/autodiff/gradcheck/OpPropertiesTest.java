@@ -29,6 +29,34 @@ import net.jqwik.api.constraints.DoubleRange;
 class OpPropertiesTest {
   static final int TRIES = 100;
 
+  /** The device the ops run on: the CPU here, a GPU in {@link CudaOpPropertiesTest}. */
+  Device device() {
+    return Device.cpu();
+  }
+
+  /**
+   * {@link OpLaws#verify} with the op run on {@link #device()}: the CPU inputs move there inside
+   * the function and the result comes back, so gradients also flow through toDevice.
+   */
+  void verify(String op, boolean smooth, TensorFunction f, Tensor... inputs) {
+    verify(GradCheck.defaults().name(op), smooth, f, inputs);
+  }
+
+  void verify(GradCheck check, boolean smooth, TensorFunction f, Tensor... inputs) {
+    Device d = device();
+    if (d.isCpu()) {
+      OpLaws.verify(check, smooth, f, inputs);
+      return;
+    }
+    OpLaws.verify(check, smooth, in -> {
+      Tensor[] moved = new Tensor[in.length];
+      for (int i = 0; i < in.length; i++) {
+        moved[i] = in[i].to(d);
+      }
+      return f.apply(moved).to(Device.cpu());
+    }, inputs);
+  }
+
   // ---- arbitraries ---------------------------------------------------------------------------
 
   private static Arbitrary<Shape> small() {
@@ -217,82 +245,82 @@ class OpPropertiesTest {
   @Property(tries = TRIES)
   @Covers("neg")
   void negMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
-    OpLaws.verify("neg", true, in -> in[0].neg(), x);
+    verify("neg", true, in -> in[0].neg(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("exp")
   void expMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
-    OpLaws.verify("exp", true, in -> in[0].exp(), x);
+    verify("exp", true, in -> in[0].exp(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("log")
   void logMatchesFiniteDifferences(@ForAll("positiveValues") Tensor x) {
-    OpLaws.verify("log", true, in -> in[0].log(), x);
+    verify("log", true, in -> in[0].log(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("sqrt")
   void sqrtMatchesFiniteDifferences(@ForAll("positiveValues") Tensor x) {
-    OpLaws.verify("sqrt", true, in -> in[0].sqrt(), x);
+    verify("sqrt", true, in -> in[0].sqrt(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("abs")
   void absMatchesFiniteDifferencesAwayFromZero(@ForAll("awayFromZero") Tensor x) {
-    OpLaws.verify("abs", true, in -> in[0].abs(), x);
+    verify("abs", true, in -> in[0].abs(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("tanh")
   void tanhMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
-    OpLaws.verify("tanh", true, in -> in[0].tanh(), x);
+    verify("tanh", true, in -> in[0].tanh(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("sigmoid")
   void sigmoidMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
-    OpLaws.verify("sigmoid", true, in -> in[0].sigmoid(), x);
+    verify("sigmoid", true, in -> in[0].sigmoid(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("relu")
   void reluMatchesFiniteDifferencesAwayFromZero(@ForAll("awayFromZero") Tensor x) {
-    OpLaws.verify("relu", true, in -> in[0].relu(), x);
+    verify("relu", true, in -> in[0].relu(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("leakyRelu")
   void leakyReluMatchesFiniteDifferencesAwayFromZero(@ForAll("awayFromZero") Tensor x,
       @ForAll @DoubleRange(min = 0.01, max = 0.5) double alpha) {
-    OpLaws.verify("leakyRelu", true, in -> in[0].leakyRelu(alpha), x);
+    verify("leakyRelu", true, in -> in[0].leakyRelu(alpha), x);
   }
 
   @Property(tries = TRIES)
   @Covers("elu")
   void eluMatchesFiniteDifferencesAwayFromZero(@ForAll("awayFromZero") Tensor x,
       @ForAll @DoubleRange(min = 0.1, max = 2) double alpha) {
-    OpLaws.verify("elu", true, in -> in[0].elu(alpha), x);
+    verify("elu", true, in -> in[0].elu(alpha), x);
   }
 
   @Property(tries = TRIES)
   @Covers("softplus")
   void softplusMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
-    OpLaws.verify("softplus", true, in -> in[0].softplus(), x);
+    verify("softplus", true, in -> in[0].softplus(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("clamp")
   void clampMatchesFiniteDifferencesAwayFromItsBounds(@ForAll("awayFromClampBounds") Tensor x) {
-    OpLaws.verify("clamp", true, in -> in[0].clamp(-0.5, 0.7), x);
+    verify("clamp", true, in -> in[0].clamp(-0.5, 0.7), x);
   }
 
   @Property(tries = TRIES)
   @Covers("powScalar")
   void powScalarMatchesFiniteDifferences(@ForAll("positiveValues") Tensor x,
       @ForAll @DoubleRange(min = -2, max = 3) double p) {
-    OpLaws.verify("powScalar", true, in -> in[0].pow(p), x);
+    verify("powScalar", true, in -> in[0].pow(p), x);
   }
 
   @Property(tries = TRIES)
@@ -302,7 +330,7 @@ class OpPropertiesTest {
     // A float64 step of 1e-6 is lost when rounded to float32: step by 2^-10 on values float32
     // holds exactly, so the finite differences are exact.
     GradCheck check = GradCheck.defaults().name("cast").eps(1.0 / 1024);
-    OpLaws.verify(check, true, in -> in[0].to(DType.FLOAT32).mul(in[0].to(DType.FLOAT32)), x);
+    verify(check, true, in -> in[0].to(DType.FLOAT32).mul(in[0].to(DType.FLOAT32)), x);
   }
 
   @Provide
@@ -327,7 +355,7 @@ class OpPropertiesTest {
       assumeTrue(false, "no CUDA device here: " + e.getMessage());
       return;
     }
-    OpLaws.verify("toDevice", true, in -> in[0].to(cuda).tanh().to(Device.cpu()), x);
+    verify("toDevice", true, in -> in[0].to(cuda).tanh().to(Device.cpu()), x);
   }
 
   // ---- elementwise, two or three broadcast inputs -------------------------------------------
@@ -335,38 +363,38 @@ class OpPropertiesTest {
   @Property(tries = TRIES)
   @Covers("add")
   void broadcastAddMatchesFiniteDifferences(@ForAll("broadcastPair") Tensor[] xy) {
-    OpLaws.verify("add", true, in -> in[0].add(in[1]), xy);
+    verify("add", true, in -> in[0].add(in[1]), xy);
   }
 
   @Property(tries = TRIES)
   @Covers("sub")
   void broadcastSubMatchesFiniteDifferences(@ForAll("broadcastPair") Tensor[] xy) {
-    OpLaws.verify("sub", true, in -> in[0].sub(in[1]), xy);
+    verify("sub", true, in -> in[0].sub(in[1]), xy);
   }
 
   @Property(tries = TRIES)
   @Covers("mul")
   void broadcastMulMatchesFiniteDifferences(@ForAll("broadcastPair") Tensor[] xy) {
-    OpLaws.verify("mul", true, in -> in[0].mul(in[1]), xy);
+    verify("mul", true, in -> in[0].mul(in[1]), xy);
   }
 
   @Property(tries = TRIES)
   @Covers("div")
   void broadcastDivMatchesFiniteDifferences(
       @ForAll("broadcastPairPositiveDivisor") Tensor[] xy) {
-    OpLaws.verify("div", true, in -> in[0].div(in[1]), xy);
+    verify("div", true, in -> in[0].div(in[1]), xy);
   }
 
   @Property(tries = TRIES)
   @Covers("pow")
   void broadcastPowMatchesFiniteDifferences(@ForAll("broadcastPairPositiveBase") Tensor[] xy) {
-    OpLaws.verify("pow", true, in -> in[0].pow(in[1]), xy);
+    verify("pow", true, in -> in[0].pow(in[1]), xy);
   }
 
   @Property(tries = TRIES)
   @Covers("where")
   void whereSendsGradientsToTheChosenOperand(@ForAll("whereTriple") Tensor[] cxy) {
-    OpLaws.verify("where", true, in -> Tensor.where(in[0], in[1], in[2]), cxy);
+    verify("where", true, in -> Tensor.where(in[0], in[1], in[2]), cxy);
   }
 
   // ---- broadcasting and reductions -----------------------------------------------------------
@@ -375,7 +403,7 @@ class OpPropertiesTest {
   @Covers("expand")
   void expandSumsGradientsBack(@ForAll("broadcastOperand") Object[] c) {
     Shape target = (Shape) c[1];
-    OpLaws.verify("expand", true, in -> in[0].expand(target.toArray()), (Tensor) c[0]);
+    verify("expand", true, in -> in[0].expand(target.toArray()), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
@@ -384,7 +412,7 @@ class OpPropertiesTest {
     Tensor small = (Tensor) c[0];
     Shape target = (Shape) c[1];
     Tensor x = Tensor.randn(3, target.toArray()).to(DType.FLOAT64);
-    OpLaws.verify("sumTo", true, in -> in[0].sumTo(small.shape()), x);
+    verify("sumTo", true, in -> in[0].sumTo(small.shape()), x);
   }
 
   @Property(tries = TRIES)
@@ -392,7 +420,7 @@ class OpPropertiesTest {
   void sumAlongAnAxisMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     boolean keep = (Boolean) c[2];
-    OpLaws.verify("sum", true, in -> in[0].sum(axis, keep), (Tensor) c[0]);
+    verify("sum", true, in -> in[0].sum(axis, keep), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
@@ -401,7 +429,7 @@ class OpPropertiesTest {
       @ForAll("distinctTensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     boolean keep = (Boolean) c[2];
-    OpLaws.verify("max", true, in -> in[0].max(axis, keep), (Tensor) c[0]);
+    verify("max", true, in -> in[0].max(axis, keep), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
@@ -410,19 +438,19 @@ class OpPropertiesTest {
       @ForAll("distinctTensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     boolean keep = (Boolean) c[2];
-    OpLaws.verify("min", true, in -> in[0].min(axis, keep), (Tensor) c[0]);
+    verify("min", true, in -> in[0].min(axis, keep), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
   @Covers("maxAll")
   void maxOfAllMatchesFiniteDifferencesWithoutTies(@ForAll("distinctValues") Tensor x) {
-    OpLaws.verify("maxAll", true, in -> in[0].max(), x);
+    verify("maxAll", true, in -> in[0].max(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("minAll")
   void minOfAllMatchesFiniteDifferencesWithoutTies(@ForAll("distinctValues") Tensor x) {
-    OpLaws.verify("minAll", true, in -> in[0].min(), x);
+    verify("minAll", true, in -> in[0].min(), x);
   }
 
   @Property(tries = TRIES)
@@ -430,21 +458,21 @@ class OpPropertiesTest {
   void logSumExpMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     boolean keep = (Boolean) c[2];
-    OpLaws.verify("logSumExp", true, in -> in[0].logSumExp(axis, keep), (Tensor) c[0]);
+    verify("logSumExp", true, in -> in[0].logSumExp(axis, keep), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
   @Covers("softmax")
   void softmaxMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
-    OpLaws.verify("softmax", true, in -> in[0].softmax(axis), (Tensor) c[0]);
+    verify("softmax", true, in -> in[0].softmax(axis), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
   @Covers("logSoftmax")
   void logSoftmaxMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
-    OpLaws.verify("logSoftmax", true, in -> in[0].logSoftmax(axis), (Tensor) c[0]);
+    verify("logSoftmax", true, in -> in[0].logSoftmax(axis), (Tensor) c[0]);
   }
 
   // ---- linear algebra and layout -------------------------------------------------------------
@@ -454,7 +482,7 @@ class OpPropertiesTest {
   void matmulOfVectorsMatricesAndBroadcastBatchesMatchesFiniteDifferences(
       @ForAll("matmulOperands") Tensor[] ab) {
     // Second order exercises the transposed-flag matmuls of the VJPs.
-    OpLaws.verify("matmul", true, in -> in[0].matmul(in[1]), ab);
+    verify("matmul", true, in -> in[0].matmul(in[1]), ab);
   }
 
   @Property(tries = TRIES)
@@ -464,14 +492,14 @@ class OpPropertiesTest {
     for (int i = 0; i < reversed.length; i++) {
       reversed[i] = x.size(x.rank() - 1 - i);
     }
-    OpLaws.verify("reshape", true, in -> in[0].reshape(reversed).flatten(), x);
+    verify("reshape", true, in -> in[0].reshape(reversed).flatten(), x);
   }
 
   @Property(tries = TRIES)
   @Covers("permute")
   void permuteMatchesFiniteDifferences(@ForAll("permutation") Object[] c) {
     int[] order = (int[]) c[1];
-    OpLaws.verify("permute", true, in -> in[0].permute(order).mul(in[0].permute(order)),
+    verify("permute", true, in -> in[0].permute(order).mul(in[0].permute(order)),
         (Tensor) c[0]);
   }
 
@@ -481,7 +509,7 @@ class OpPropertiesTest {
     int axis = (Integer) c[1];
     int from = (Integer) c[2];
     int to = (Integer) c[3];
-    OpLaws.verify("slice", true, in -> in[0].slice(axis, from, to).mul(2), (Tensor) c[0]);
+    verify("slice", true, in -> in[0].slice(axis, from, to).mul(2), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
@@ -490,7 +518,7 @@ class OpPropertiesTest {
     int axis = (Integer) c[1];
     int from = (Integer) c[2];
     int total = (Integer) c[3];
-    OpLaws.verify("pad", true, in -> in[0].pad(axis, from, total), (Tensor) c[0]);
+    verify("pad", true, in -> in[0].pad(axis, from, total), (Tensor) c[0]);
   }
 
   @Property(tries = TRIES)
@@ -499,7 +527,7 @@ class OpPropertiesTest {
     @SuppressWarnings("unchecked")
     List<Tensor> parts = (List<Tensor>) c[0];
     int axis = (Integer) c[1];
-    OpLaws.verify("concat", true, in -> Tensor.concat(List.of(in), axis),
+    verify("concat", true, in -> Tensor.concat(List.of(in), axis),
         parts.toArray(new Tensor[0]));
   }
 
@@ -507,7 +535,7 @@ class OpPropertiesTest {
   @Covers("indexSelect")
   void indexSelectAddsGradientsOfRepeatedIndices(@ForAll("indexSelectCase") Object[] c) {
     int axis = (Integer) c[1];
-    OpLaws.verify("indexSelect", true, in -> in[0].indexSelect(axis, in[1]), (Tensor) c[0],
+    verify("indexSelect", true, in -> in[0].indexSelect(axis, in[1]), (Tensor) c[0],
         (Tensor) c[2]);
   }
 
@@ -520,14 +548,14 @@ class OpPropertiesTest {
     int a = axis < 0 ? axis + x.rank() : axis;
     Shape srcShape = x.shape().with(a, (int) idx.numel());
     Tensor src = Tensor.randn(5, srcShape.toArray()).to(DType.FLOAT64);
-    OpLaws.verify("indexAdd", true, in -> in[0].indexAdd(axis, in[1], x.shape()), src, idx);
+    verify("indexAdd", true, in -> in[0].indexAdd(axis, in[1], x.shape()), src, idx);
   }
 
   @Property(tries = TRIES)
   @Covers("gather")
   void gatherMatchesFiniteDifferences(@ForAll("gatherCase") Object[] c) {
     int axis = (Integer) c[1];
-    OpLaws.verify("gather", true, in -> in[0].gather(axis, in[1]), (Tensor) c[0],
+    verify("gather", true, in -> in[0].gather(axis, in[1]), (Tensor) c[0],
         (Tensor) c[2]);
   }
 
@@ -538,6 +566,6 @@ class OpPropertiesTest {
     int axis = (Integer) c[1];
     Tensor idx = (Tensor) c[2];
     Tensor src = Tensor.randn(6, idx.shape().toArray()).to(DType.FLOAT64);
-    OpLaws.verify("scatterAdd", true, in -> in[0].scatterAdd(axis, in[1], x.shape()), src, idx);
+    verify("scatterAdd", true, in -> in[0].scatterAdd(axis, in[1], x.shape()), src, idx);
   }
 }

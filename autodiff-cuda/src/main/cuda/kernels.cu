@@ -1,0 +1,795 @@
+// The CUDA backend's kernels. Every entry point is extern "C" (stable names for cuModuleGetFunction)
+// and suffixed by its element type: f32, f64, i64, or b4/b8 where only the width matters.
+// Shapes arrive as int (the backend keeps every tensor below 2^31 elements); the loops are
+// grid-stride, so any grid size is correct and the launch geometry only tunes speed.
+//
+// Op codes mirror the Java enums UnaryOp, BinaryOp and ReduceOp by ordinal; CudaKernelsTest
+// checks that the two stay in step.
+
+#include <stdint.h>
+
+#define MAX_RANK 8
+
+typedef long long i64;  // one token, so macros can build T(0) from it
+
+// A broadcast or strided layout: for each of up to three inputs, the stride (in elements) of every
+// output axis, 0 where that input is broadcast. CudaLayout builds it on the Java side.
+struct Layout {
+  int rank;
+  int dims[MAX_RANK];
+  int stride[3][MAX_RANK];
+};
+
+#define GRID_STRIDE(i, n) \
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+       i += (long long)blockDim.x * gridDim.x)
+
+// The offset in input `which` of output element i.
+__device__ __forceinline__ long long offsetOf(const Layout& l, int which, long long i) {
+  long long off = 0;
+  for (int d = l.rank - 1; d >= 0; d--) {
+    int size = l.dims[d];
+    off += (i % size) * l.stride[which][d];
+    i /= size;
+  }
+  return off;
+}
+
+// ---- elementwise: unary ---------------------------------------------------------------------
+
+enum UnaryOp { NEG, EXP, LOG, SQRT, ABS, SIGN, TANH, SIGMOID, RELU, LEAKY_RELU, ELU, SOFTPLUS,
+               CLAMP, INSIDE, POW_SCALAR };
+
+__device__ __forceinline__ float sigmoidOf(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+__device__ __forceinline__ double sigmoidOf(double x) {
+  if (x >= 0) return 1.0 / (1.0 + exp(-x));
+  double e = exp(x);
+  return e / (1.0 + e);
+}
+
+// fmax/fmin drop NaN; relu, clamp and max must keep it, as the CPU backend does.
+template <typename T> __device__ __forceinline__ T maxKeepNan(T a, T b) {
+  return (a != a || a > b) ? a : b;
+}
+template <typename T> __device__ __forceinline__ T minKeepNan(T a, T b) {
+  return (a != a || a < b) ? a : b;
+}
+
+template <typename T>
+__device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
+  switch (op) {
+    case NEG: return -x;
+    case EXP: return exp(x);
+    case LOG: return log(x);
+    case SQRT: return sqrt(x);
+    case ABS: return fabs(x);
+    case SIGN: return x > 0 ? T(1) : x < 0 ? T(-1) : x;  // keeps -0, +0 and NaN as they are
+    case TANH: return tanh(x);
+    case SIGMOID: return sigmoidOf(x);
+    case RELU: return maxKeepNan(x, T(0));
+    case LEAKY_RELU: return x > 0 ? x : (x != x ? x : p * x);
+    case ELU: return x > 0 ? x : p * expm1(x);
+    case SOFTPLUS: return fmax(x, T(0)) + log1p(exp(-fabs(x)));
+    case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
+    case INSIDE: return x >= p && x <= q ? T(1) : T(0);
+    case POW_SCALAR: return p == T(2) ? x * x : pow(x, p);
+  }
+  return x;
+}
+
+__device__ __forceinline__ long long unaryOf(int op, long long x, double p, double q) {
+  switch (op) {
+    case NEG: return -x;
+    case ABS: return x < 0 ? -x : x;
+    case SIGN: return (x > 0) - (x < 0);
+    case RELU: return x > 0 ? x : 0;
+    case CLAMP: {
+      double v = (double)x;
+      v = v < p ? p : v;
+      v = v > q ? q : v;
+      return (long long)v;
+    }
+  }
+  return x;
+}
+
+template <typename T>
+__device__ void unaryKernel(int op, const T* x, T* y, long long n, double p, double q) {
+  GRID_STRIDE(i, n) { y[i] = unaryOf(op, x[i], (T)p, (T)q); }
+}
+
+extern "C" __global__ void unary_f32(int op, const float* x, float* y, long long n, double p,
+                                     double q) {
+  unaryKernel<float>(op, x, y, n, p, q);
+}
+extern "C" __global__ void unary_f64(int op, const double* x, double* y, long long n, double p,
+                                     double q) {
+  unaryKernel<double>(op, x, y, n, p, q);
+}
+extern "C" __global__ void unary_i64(int op, const long long* x, long long* y, long long n,
+                                     double p, double q) {
+  GRID_STRIDE(i, n) { y[i] = unaryOf(op, x[i], p, q); }
+}
+
+// ---- elementwise: binary --------------------------------------------------------------------
+
+enum BinaryOp { ADD, SUB, MUL, DIV, POW, GT, LT, GE, LE, EQ };
+
+template <typename T>
+__device__ __forceinline__ T binaryOf(int op, T a, T b) {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    case POW: return pow(a, b);
+    case GT: return a > b ? T(1) : T(0);
+    case LT: return a < b ? T(1) : T(0);
+    case GE: return a >= b ? T(1) : T(0);
+    case LE: return a <= b ? T(1) : T(0);
+    case EQ: return a == b ? T(1) : T(0);
+  }
+  return a;
+}
+
+template <>
+__device__ __forceinline__ long long binaryOf<long long>(int op, long long a, long long b) {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case GT: return a > b;
+    case LT: return a < b;
+    case GE: return a >= b;
+    case LE: return a <= b;
+    case EQ: return a == b;
+  }
+  return a;  // DIV and POW on int64 are rejected on the Java side
+}
+
+// Same shape: the common case (activations, gradients), with no index arithmetic.
+#define BINARY_SAME(suffix, T)                                                               \
+  extern "C" __global__ void binary_same_##suffix(int op, const T* a, const T* b, T* y,     \
+                                                  long long n) {                            \
+    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], b[i]); }                               \
+  }
+// One operand a single value (x * 2, x - max): it is read once per thread.
+#define BINARY_SCALAR(suffix, T)                                                             \
+  extern "C" __global__ void binary_scalar_##suffix(int op, const T* a, const T* s, T* y,   \
+                                                    long long n, int scalarFirst) {         \
+    T k = s[0];                                                                              \
+    if (scalarFirst) {                                                                       \
+      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, k, a[i]); }                                \
+    } else {                                                                                 \
+      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], k); }                                \
+    }                                                                                        \
+  }
+// The general broadcast.
+#define BINARY_BROADCAST(suffix, T)                                                          \
+  extern "C" __global__ void binary_broadcast_##suffix(int op, const T* a, const T* b, T* y, \
+                                                       long long n, Layout l) {             \
+    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[offsetOf(l, 0, i)], b[offsetOf(l, 1, i)]); } \
+  }
+// cond != 0 ? a : b, the condition already cast to double (exact for every dtype's nonzero).
+#define WHERE(suffix, T)                                                                     \
+  extern "C" __global__ void where_##suffix(const double* c, const T* a, const T* b, T* y,  \
+                                            long long n, Layout l) {                        \
+    GRID_STRIDE(i, n) {                                                                      \
+      y[i] = c[offsetOf(l, 0, i)] != 0 ? a[offsetOf(l, 1, i)] : b[offsetOf(l, 2, i)];       \
+    }                                                                                        \
+  }
+
+#define BINARY_ALL(suffix, T) \
+  BINARY_SAME(suffix, T) BINARY_SCALAR(suffix, T) BINARY_BROADCAST(suffix, T) WHERE(suffix, T)
+BINARY_ALL(f32, float)
+BINARY_ALL(f64, double)
+BINARY_ALL(i64, i64)
+
+// ---- copies, fills and casts ----------------------------------------------------------------
+
+// y[i] = x[offset(i)]: expand (broadcast strides) and permute (permuted strides) in one kernel.
+#define STRIDED_COPY(suffix, T)                                                              \
+  extern "C" __global__ void strided_copy_##suffix(const T* x, T* y, long long n, Layout l) { \
+    GRID_STRIDE(i, n) { y[i] = x[offsetOf(l, 0, i)]; }                                       \
+  }
+STRIDED_COPY(b4, int)
+STRIDED_COPY(b8, i64)
+
+// Copies `rows` runs of `len` elements: slice, pad and concat along any axis.
+#define COPY_ROWS(suffix, T)                                                                 \
+  extern "C" __global__ void copy_rows_##suffix(const T* x, T* y, int rows, int len,        \
+                                                int srcPitch, int dstPitch) {               \
+    long long n = (long long)rows * len;                                                     \
+    GRID_STRIDE(i, n) {                                                                      \
+      long long r = i / len, c = i % len;                                                    \
+      y[r * dstPitch + c] = x[r * srcPitch + c];                                             \
+    }                                                                                        \
+  }
+COPY_ROWS(b4, int)
+COPY_ROWS(b8, i64)
+
+// 32-bit transposes of the last two axes through shared memory, so both sides are coalesced.
+#define TRANSPOSE(suffix, T)                                                                 \
+  extern "C" __global__ void transpose_##suffix(const T* x, T* y, int rows, int cols) {     \
+    __shared__ T tile[32][33];                                                               \
+    long long base = (long long)blockIdx.z * rows * cols;                                    \
+    int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;                                          \
+    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                     \
+      int r = r0 + k, c = c0 + threadIdx.x;                                                  \
+      if (r < rows && c < cols) tile[k][threadIdx.x] = x[base + (long long)r * cols + c];   \
+    }                                                                                        \
+    __syncthreads();                                                                         \
+    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                     \
+      int c = c0 + k, r = r0 + threadIdx.x;                                                  \
+      if (r < rows && c < cols) y[base + (long long)c * rows + r] = tile[threadIdx.x][k];   \
+    }                                                                                        \
+  }
+TRANSPOSE(b4, int)
+TRANSPOSE(b8, i64)
+
+#define FILL(suffix, T)                                                                      \
+  extern "C" __global__ void fill_##suffix(T* y, long long n, T value) {                    \
+    GRID_STRIDE(i, n) { y[i] = value; }                                                      \
+  }
+FILL(f32, float)
+FILL(f64, double)
+FILL(i64, i64)
+
+#define CAST(name, From, To)                                                                 \
+  extern "C" __global__ void cast_##name(const From* x, To* y, long long n) {               \
+    GRID_STRIDE(i, n) { y[i] = (To)x[i]; }                                                   \
+  }
+CAST(f32_f64, float, double)
+CAST(f64_f32, double, float)
+CAST(i64_f32, long long, float)
+CAST(i64_f64, long long, double)
+
+// Java's (long) conversion: NaN gives 0 and out-of-range values saturate (PTX cvt.rzi does too,
+// but spell it out so the result never depends on the compiler's choice of instruction).
+template <typename F>
+__device__ __forceinline__ long long toLong(F v) {
+  if (v != v) return 0;
+  if (v >= (F)9.2233720368547758e18) return 0x7fffffffffffffffLL;
+  if (v <= (F)-9.2233720368547758e18) return (long long)0x8000000000000000ULL;
+  return (long long)v;
+}
+extern "C" __global__ void cast_f32_i64(const float* x, long long* y, long long n) {
+  GRID_STRIDE(i, n) { y[i] = toLong(x[i]); }
+}
+extern "C" __global__ void cast_f64_i64(const double* x, long long* y, long long n) {
+  GRID_STRIDE(i, n) { y[i] = toLong(x[i]); }
+}
+
+// ---- reductions along one axis of [outer, n, inner] -----------------------------------------
+
+enum ReduceOp { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN, R_LOG_SUM_EXP };
+
+// A running extreme with its index. NaN wins (the first NaN, as the CPU backend stops at it);
+// ties keep the smaller index, so the result does not depend on the order of combination.
+template <typename T>
+struct Best {
+  T v;
+  int k;
+};
+
+template <typename T>
+__device__ __forceinline__ bool isNan(T v) {
+  return v != v;
+}
+template <>
+__device__ __forceinline__ bool isNan<long long>(long long) {
+  return false;
+}
+
+template <typename T>
+__device__ __forceinline__ Best<T> better(Best<T> a, Best<T> b, bool max) {
+  if (b.k < 0) return a;
+  if (a.k < 0) return b;
+  bool an = isNan(a.v), bn = isNan(b.v);
+  if (an || bn) {
+    if (an && bn) return a.k <= b.k ? a : b;
+    return an ? a : b;
+  }
+  if (a.v == b.v) return a.k <= b.k ? a : b;
+  return (max ? a.v > b.v : a.v < b.v) ? a : b;
+}
+
+template <typename T>
+__device__ __forceinline__ Best<T> shuffleBest(Best<T> b, int delta) {
+  Best<T> o;
+  o.v = __shfl_down_sync(0xffffffffu, b.v, delta);
+  o.k = __shfl_down_sync(0xffffffffu, b.k, delta);
+  return o;
+}
+
+__device__ __forceinline__ double warpSum(double s) {
+  for (int d = 16; d > 0; d >>= 1) s += __shfl_down_sync(0xffffffffu, s, d);
+  return s;
+}
+
+// A block-wide sum; every thread gets the total. `scratch` holds 32 doubles.
+__device__ double blockSum(double s, double* scratch) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  s = warpSum(s);
+  __syncthreads();  // scratch may still be read from a previous call
+  if (lane == 0) scratch[warp] = s;
+  __syncthreads();
+  s = lane < warps ? scratch[lane] : 0;
+  if (warp == 0) s = warpSum(s);
+  if (threadIdx.x == 0) scratch[0] = s;
+  __syncthreads();
+  return scratch[0];
+}
+
+template <typename T>
+__device__ Best<T> blockBest(Best<T> b, bool max, Best<T>* scratch) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  for (int d = 16; d > 0; d >>= 1) b = better(b, shuffleBest(b, d), max);
+  __syncthreads();
+  if (lane == 0) scratch[warp] = b;
+  __syncthreads();
+  if (lane < warps) {
+    b = scratch[lane];
+  } else {
+    b.k = -1;
+  }
+  if (warp == 0) {
+    for (int d = 16; d > 0; d >>= 1) b = better(b, shuffleBest(b, d), max);
+  }
+  if (threadIdx.x == 0) scratch[0] = b;
+  __syncthreads();
+  return scratch[0];
+}
+
+// Accumulator of sums: double for floats (as the CPU backend), exact integers for int64.
+template <typename T> struct Acc { typedef double type; };
+template <> struct Acc<long long> { typedef long long type; };
+
+__device__ __forceinline__ long long warpSum(long long s) {
+  for (int d = 16; d > 0; d >>= 1) s += __shfl_down_sync(0xffffffffu, s, d);
+  return s;
+}
+__device__ long long blockSum(long long s, long long* scratch) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  s = warpSum(s);
+  __syncthreads();
+  if (lane == 0) scratch[warp] = s;
+  __syncthreads();
+  s = lane < warps ? scratch[lane] : 0;
+  if (warp == 0) s = warpSum(s);
+  if (threadIdx.x == 0) scratch[0] = s;
+  __syncthreads();
+  return scratch[0];
+}
+
+// inner == 1: one block per row (grid-stride over rows), threads stride over the row.
+template <typename T, typename R>
+__device__ void reduceRows(int op, const T* x, R* y, int outer, int n) {
+  typedef typename Acc<T>::type A;
+  __shared__ A sums[32];
+  __shared__ Best<T> bests[32];
+  bool max = op == R_MAX || op == R_ARGMAX || op == R_LOG_SUM_EXP;
+  for (int row = blockIdx.x; row < outer; row += gridDim.x) {
+    const T* r = x + (long long)row * n;
+    if (op == R_SUM) {
+      A s = 0;
+      for (int k = threadIdx.x; k < n; k += blockDim.x) s += (A)r[k];
+      s = blockSum(s, sums);
+      if (threadIdx.x == 0) y[row] = (R)s;
+      continue;
+    }
+    Best<T> b;
+    b.k = -1;
+    for (int k = threadIdx.x; k < n; k += blockDim.x) {
+      Best<T> c;
+      c.v = r[k];
+      c.k = k;
+      b = better(b, c, max);
+    }
+    b = blockBest(b, max, bests);
+    if (op == R_LOG_SUM_EXP) {
+      double m = (double)b.v;
+      double s = 0;
+      bool finite = !isinf(m) && !isnan(m);
+      if (finite)
+        for (int k = threadIdx.x; k < n; k += blockDim.x) s += exp((double)r[k] - m);
+      s = blockSum(s, (double*)sums);
+      if (threadIdx.x == 0) y[row] = (R)(finite ? m + log(s) : m);
+    } else if (threadIdx.x == 0) {
+      y[row] = op == R_ARGMAX || op == R_ARGMIN ? (R)b.k : (R)b.v;
+    }
+  }
+}
+
+// inner > 1: a block of 32 x 8 threads covers 32 adjacent columns (coalesced); the 8 rows of
+// threads split the reduced axis and combine through shared memory.
+template <typename T, typename R>
+__device__ void reduceColumns(int op, const T* x, R* y, int outer, int n, int inner) {
+  typedef typename Acc<T>::type A;
+  __shared__ A sums[8][32];
+  __shared__ Best<T> bests[8][32];
+  bool max = op == R_MAX || op == R_ARGMAX || op == R_LOG_SUM_EXP;
+  int tx = threadIdx.x, ty = threadIdx.y;
+  int col = blockIdx.x * 32 + tx;
+  for (int o = blockIdx.y; o < outer; o += gridDim.y) {
+    const T* base = x + (long long)o * n * inner + col;
+    bool live = col < inner;
+    if (op == R_SUM) {
+      A s = 0;
+      if (live)
+        for (int k = ty; k < n; k += 8) s += (A)base[(long long)k * inner];
+      sums[ty][tx] = s;
+      __syncthreads();
+      if (ty == 0 && live) {
+        A t = 0;
+        for (int j = 0; j < 8; j++) t += sums[j][tx];
+        y[(long long)o * inner + col] = (R)t;
+      }
+      __syncthreads();
+      continue;
+    }
+    Best<T> b;
+    b.k = -1;
+    if (live)
+      for (int k = ty; k < n; k += 8) {
+        Best<T> c;
+        c.v = base[(long long)k * inner];
+        c.k = k;
+        b = better(b, c, max);
+      }
+    bests[ty][tx] = b;
+    __syncthreads();
+    for (int j = 0; j < 8; j++) b = better(b, bests[j][tx], max);  // every ty sees the result
+    __syncthreads();
+    if (op == R_LOG_SUM_EXP) {
+      double m = (double)b.v;
+      bool finite = !isinf(m) && !isnan(m);
+      double s = 0;
+      if (live && finite)
+        for (int k = ty; k < n; k += 8) s += exp((double)base[(long long)k * inner] - m);
+      ((double*)sums)[ty * 32 + tx] = s;
+      __syncthreads();
+      if (ty == 0 && live) {
+        double t = 0;
+        for (int j = 0; j < 8; j++) t += ((double*)sums)[j * 32 + tx];
+        y[(long long)o * inner + col] = (R)(finite ? m + log(t) : m);
+      }
+      __syncthreads();
+    } else if (ty == 0 && live) {
+      y[(long long)o * inner + col] = op == R_ARGMAX || op == R_ARGMIN ? (R)b.k : (R)b.v;
+    }
+  }
+}
+
+#define REDUCE(suffix, T)                                                                     \
+  extern "C" __global__ void reduce_rows_##suffix(int op, const T* x, T* y, int outer, int n) { \
+    reduceRows<T, T>(op, x, y, outer, n);                                                     \
+  }                                                                                           \
+  extern "C" __global__ void argreduce_rows_##suffix(int op, const T* x, long long* y,       \
+                                                     int outer, int n) {                      \
+    reduceRows<T, long long>(op, x, y, outer, n);                                             \
+  }                                                                                           \
+  extern "C" __global__ void reduce_columns_##suffix(int op, const T* x, T* y, int outer,    \
+                                                     int n, int inner) {                      \
+    reduceColumns<T, T>(op, x, y, outer, n, inner);                                           \
+  }                                                                                           \
+  extern "C" __global__ void argreduce_columns_##suffix(int op, const T* x, long long* y,    \
+                                                        int outer, int n, int inner) {        \
+    reduceColumns<T, long long>(op, x, y, outer, n, inner);                                   \
+  }
+REDUCE(f32, float)
+REDUCE(f64, double)
+REDUCE(i64, i64)
+
+// ---- softmax and log-softmax ----------------------------------------------------------------
+
+// inner == 1: one block per row: max, then the sum of exp(x - max) in double, then the outputs.
+template <typename T>
+__device__ void softmaxRows(const T* x, T* y, int outer, int n, int log) {
+  __shared__ double sums[32];
+  __shared__ Best<T> bests[32];
+  for (int row = blockIdx.x; row < outer; row += gridDim.x) {
+    const T* r = x + (long long)row * n;
+    T* o = y + (long long)row * n;
+    Best<T> b;
+    b.k = -1;
+    for (int k = threadIdx.x; k < n; k += blockDim.x) {
+      Best<T> c;
+      c.v = r[k];
+      c.k = k;
+      b = better(b, c, true);
+    }
+    double m = (double)blockBest(b, true, bests).v;
+    double s = 0;
+    for (int k = threadIdx.x; k < n; k += blockDim.x) s += exp((double)r[k] - m);
+    s = blockSum(s, sums);
+    double logS = ::log(s);
+    for (int k = threadIdx.x; k < n; k += blockDim.x) {
+      double z = (double)r[k] - m;
+      o[k] = (T)(log ? z - logS : exp(z) / s);
+    }
+  }
+}
+
+// inner > 1: one thread per column, three passes down the axis (coalesced across columns).
+template <typename T>
+__device__ void softmaxColumns(const T* x, T* y, int outer, int n, int inner, int log) {
+  long long count = (long long)outer * inner;
+  GRID_STRIDE(p, count) {
+    long long base = (p / inner) * n * inner + p % inner;
+    double m = -INFINITY;
+    for (int k = 0; k < n; k++) {
+      double v = (double)x[base + (long long)k * inner];
+      m = (v != v || v > m) ? v : m;
+      if (v != v) break;
+    }
+    double s = 0;
+    for (int k = 0; k < n; k++) s += exp((double)x[base + (long long)k * inner] - m);
+    double logS = ::log(s);
+    for (int k = 0; k < n; k++) {
+      long long at = base + (long long)k * inner;
+      double z = (double)x[at] - m;
+      y[at] = (T)(log ? z - logS : exp(z) / s);
+    }
+  }
+}
+
+#define SOFTMAX(suffix, T)                                                                    \
+  extern "C" __global__ void softmax_rows_##suffix(const T* x, T* y, int outer, int n,       \
+                                                   int log) {                                 \
+    softmaxRows<T>(x, y, outer, n, log);                                                      \
+  }                                                                                           \
+  extern "C" __global__ void softmax_columns_##suffix(const T* x, T* y, int outer, int n,    \
+                                                      int inner, int log) {                   \
+    softmaxColumns<T>(x, y, outer, n, inner, log);                                            \
+  }
+SOFTMAX(f32, float)
+SOFTMAX(f64, double)
+
+// ---- matmul ---------------------------------------------------------------------------------
+
+// C[b] = op(A[b]) op(B[b]) for row-major matrices, op transposing when its flag is set. A block
+// computes a BM x BN tile of C, stepping through K in slabs of BK held in shared memory (A's slab
+// stored k-major so both slabs are read along the tile's rows and columns); each of its 256
+// threads accumulates TM x TN outputs in registers, spaced 16 apart so that a warp reads
+// consecutive shared-memory words and writes coalesced rows of C. Batch b starts at b * stride.
+template <typename T, int BM, int BN, int BK>
+__device__ void matmulTile(const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C,
+                           int M, int N, int K, int lda, int ldb, int ldc, int transA, int transB,
+                           long long strideA, long long strideB, long long strideC) {
+  constexpr int THREADS = 256, TM = BM / 16, TN = BN / 16;
+  __shared__ T As[BK][BM];
+  __shared__ T Bs[BK][BN];
+  A += blockIdx.z * strideA;
+  B += blockIdx.z * strideB;
+  C += blockIdx.z * strideC;
+  int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  int row0 = blockIdx.x * BM, col0 = blockIdx.y * BN;
+  T acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; i++)
+#pragma unroll
+    for (int j = 0; j < TN; j++) acc[i][j] = 0;
+
+  for (int k0 = 0; k0 < K; k0 += BK) {
+    // Each thread loads BM*BK/256 elements of A's slab and BN*BK/256 of B's, walking memory
+    // along its contiguous axis so that neighbouring threads read neighbouring addresses.
+#pragma unroll
+    for (int e = tid; e < BM * BK; e += THREADS) {
+      int i, k;
+      if (transA) { k = e / BM; i = e % BM; } else { i = e / BK; k = e % BK; }
+      int gi = row0 + i, gk = k0 + k;
+      As[k][i] = gi < M && gk < K
+          ? A[transA ? (long long)gk * lda + gi : (long long)gi * lda + gk] : T(0);
+    }
+#pragma unroll
+    for (int e = tid; e < BN * BK; e += THREADS) {
+      int j, k;
+      if (transB) { j = e / BK; k = e % BK; } else { k = e / BN; j = e % BN; }
+      int gj = col0 + j, gk = k0 + k;
+      Bs[k][j] = gj < N && gk < K
+          ? B[transB ? (long long)gj * ldb + gk : (long long)gk * ldb + gj] : T(0);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < BK; k++) {
+      T a[TM], b[TN];
+#pragma unroll
+      for (int i = 0; i < TM; i++) a[i] = As[k][ty + 16 * i];
+#pragma unroll
+      for (int j = 0; j < TN; j++) b[j] = Bs[k][tx + 16 * j];
+#pragma unroll
+      for (int i = 0; i < TM; i++)
+#pragma unroll
+        for (int j = 0; j < TN; j++) acc[i][j] += a[i] * b[j];
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < TM; i++) {
+    int r = row0 + ty + 16 * i;
+    if (r >= M) continue;
+#pragma unroll
+    for (int j = 0; j < TN; j++) {
+      int c = col0 + tx + 16 * j;
+      if (c < N) C[(long long)r * ldc + c] = acc[i][j];
+    }
+  }
+}
+
+#define MATMUL(suffix, T, BM, BN, BK)                                                          \
+  extern "C" __global__ void __launch_bounds__(256)                                            \
+      matmul_##suffix(const T* A, const T* B, T* C, int M, int N, int K, int lda, int ldb,    \
+                      int ldc, int transA, int transB, long long strideA, long long strideB,  \
+                      long long strideC) {                                                     \
+    matmulTile<T, BM, BN, BK>(A, B, C, M, N, K, lda, ldb, ldc, transA, transB, strideA,        \
+                              strideB, strideC);                                               \
+  }
+MATMUL(f32_128, float, 128, 128, 8)
+MATMUL(f32_64, float, 64, 64, 16)
+MATMUL(f64_128, double, 128, 128, 8)
+MATMUL(f64_64, double, 64, 64, 16)
+
+// ---- indexing -------------------------------------------------------------------------------
+
+// An index outside [0, n) is recorded (the first one wins) in err = {flag, value}; the backend
+// reads it back and throws, naming the op and the index.
+__device__ __forceinline__ bool inRange(long long v, int n, long long* err) {
+  if (v >= 0 && v < n) return true;
+  if (atomicCAS((unsigned long long*)err, 0ULL, 1ULL) == 0ULL) err[1] = v;
+  return false;
+}
+
+// y[i, j, t] = x[i, index[j], t] for x of [outer, n, inner] and y of [outer, count, inner].
+#define INDEX_SELECT(suffix, T)                                                               \
+  extern "C" __global__ void index_select_##suffix(const T* x, const long long* index, T* y,  \
+                                                   int outer, int n, int count, int inner,    \
+                                                   long long* err) {                          \
+    long long total = (long long)outer * count * inner;                                       \
+    GRID_STRIDE(p, total) {                                                                   \
+      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);   \
+      long long v = index[j];                                                                 \
+      y[p] = inRange(v, n, err) ? x[(i * n + v) * inner + t] : T(0);                          \
+    }                                                                                         \
+  }
+INDEX_SELECT(b4, int)
+INDEX_SELECT(b8, i64)
+
+// out[i, index[j], t] += src[i, j, t]; out starts as zeros.
+#define INDEX_ADD(suffix, T, U)                                                               \
+  extern "C" __global__ void index_add_##suffix(const T* src, const long long* index, T* out, \
+                                                int outer, int count, int inner, int n,       \
+                                                long long* err) {                             \
+    long long total = (long long)outer * count * inner;                                       \
+    GRID_STRIDE(p, total) {                                                                   \
+      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);   \
+      long long v = index[j];                                                                 \
+      if (inRange(v, n, err)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);        \
+    }                                                                                         \
+  }
+INDEX_ADD(f32, float, float)
+INDEX_ADD(f64, double, double)
+INDEX_ADD(i64, i64, unsigned long long)
+
+// gather: y[p] = x[i, index[p], t] where p = (i, j, t) in the index's [outer, m, inner] and x
+// has n along the axis.
+#define GATHER(suffix, T)                                                                     \
+  extern "C" __global__ void gather_##suffix(const T* x, const long long* index, T* y,        \
+                                             long long total, int m, int inner, int n,        \
+                                             long long* err) {                                \
+    GRID_STRIDE(p, total) {                                                                   \
+      long long t = p % inner, i = p / ((long long)m * inner);                                \
+      long long v = index[p];                                                                 \
+      y[p] = inRange(v, n, err) ? x[(i * n + v) * inner + t] : T(0);                          \
+    }                                                                                         \
+  }
+GATHER(b4, int)
+GATHER(b8, i64)
+
+#define SCATTER_ADD(suffix, T, U)                                                             \
+  extern "C" __global__ void scatter_add_##suffix(const T* src, const long long* index,       \
+                                                  T* out, long long total, int m, int inner,  \
+                                                  int n, long long* err) {                    \
+    GRID_STRIDE(p, total) {                                                                   \
+      long long t = p % inner, i = p / ((long long)m * inner);                                \
+      long long v = index[p];                                                                 \
+      if (inRange(v, n, err)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);        \
+    }                                                                                         \
+  }
+SCATTER_ADD(f32, float, float)
+SCATTER_ADD(f64, double, double)
+SCATTER_ADD(i64, i64, unsigned long long)
+
+// Rows of `classes` zeros (already cleared) with a one at each label.
+#define ONE_HOT(suffix, T)                                                                    \
+  extern "C" __global__ void one_hot_##suffix(const long long* labels, T* y, long long count, \
+                                              int classes, long long* err) {                  \
+    GRID_STRIDE(i, count) {                                                                   \
+      long long v = labels[i];                                                                \
+      if (inRange(v, classes, err)) y[i * classes + v] = T(1);                                \
+    }                                                                                         \
+  }
+ONE_HOT(f32, float)
+ONE_HOT(f64, double)
+ONE_HOT(i64, i64)
+
+// ---- fused optimizer steps ------------------------------------------------------------------
+// The same operations, in the same order and precision, as the CPU backend's OptimizerKernels,
+// with the constants folded on the Java side.
+
+template <typename T>
+__device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1, T c2, T wd,
+                     T decay, T sqrtBc2, T eps, T negStep, int decoupled, int l2) {
+  GRID_STRIDE(i, n) {
+    T pi = decoupled ? p[i] * decay : p[i];
+    T gi = l2 ? g[i] + pi * wd : g[i];
+    T mi = m[i] * b1 + gi * c1;
+    T vi = v[i] * b2 + (gi * gi) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    T denom = sqrt(vi) / sqrtBc2 + eps;
+    p[i] = pi + (mi / denom) * negStep;
+  }
+}
+
+template <typename T>
+__device__ void sgd(T* p, const T* g, T* b, long long n, T wd, T mu, T keep, T negLr, int decay,
+                    int nesterov, int first) {
+  GRID_STRIDE(i, n) {
+    T gi = decay ? g[i] + p[i] * wd : g[i];
+    if (b != nullptr) {
+      T bi = first ? gi : b[i] * mu + gi * keep;
+      b[i] = bi;
+      gi = nesterov ? gi + bi * mu : bi;
+    }
+    p[i] = p[i] + gi * negLr;
+  }
+}
+
+template <typename T>
+__device__ void rmsprop(T* p, const T* g, T* v, T* a, T* b, long long n, T wd, T alpha, T keep,
+                        T eps, T mu, T negLr, int decay, int accumulate) {
+  GRID_STRIDE(i, n) {
+    T gi = decay ? g[i] + p[i] * wd : g[i];
+    T vi = accumulate ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+    v[i] = vi;
+    T d;
+    if (a != nullptr) {
+      T ai = a[i] * alpha + gi * keep;
+      a[i] = ai;
+      d = sqrt(vi - ai * ai) + eps;
+    } else {
+      d = sqrt(vi) + eps;
+    }
+    if (b != nullptr) {
+      T bi = b[i] * mu + gi / d;
+      b[i] = bi;
+      p[i] = p[i] + bi * negLr;
+    } else {
+      p[i] = p[i] + (gi / d) * negLr;
+    }
+  }
+}
+
+#define OPTIMIZERS(suffix, T)                                                                 \
+  extern "C" __global__ void adam_##suffix(T* p, const T* g, T* m, T* v, long long n, T b1,   \
+                                           T b2, T c1, T c2, T wd, T decay, T sqrtBc2, T eps, \
+                                           T negStep, int decoupled, int l2) {                \
+    adam<T>(p, g, m, v, n, b1, b2, c1, c2, wd, decay, sqrtBc2, eps, negStep, decoupled, l2);  \
+  }                                                                                           \
+  extern "C" __global__ void sgd_##suffix(T* p, const T* g, T* b, long long n, T wd, T mu,    \
+                                          T keep, T negLr, int decay, int nesterov,           \
+                                          int first) {                                        \
+    sgd<T>(p, g, b, n, wd, mu, keep, negLr, decay, nesterov, first);                          \
+  }                                                                                           \
+  extern "C" __global__ void rmsprop_##suffix(T* p, const T* g, T* v, T* a, T* b,             \
+                                              long long n, T wd, T alpha, T keep, T eps,      \
+                                              T mu, T negLr, int decay, int accumulate) {     \
+    rmsprop<T>(p, g, v, a, b, n, wd, alpha, keep, eps, mu, negLr, decay, accumulate);         \
+  }
+OPTIMIZERS(f32, float)
+OPTIMIZERS(f64, double)

@@ -1,0 +1,96 @@
+package dev.autodiff.cuda;
+
+import dev.autodiff.core.Shape;
+import java.util.Arrays;
+
+/**
+ * How a batched product becomes kernel launches: a stack of row-major matrices times one matrix
+ * is one taller product; batches at evenly spaced offsets are one launch over the grid's z axis;
+ * any other broadcast of the batch axes is one launch per batch.
+ */
+final class MatmulPlan {
+  /** Rows of each launched product. */
+  final int m;
+  /** Batches of the z axis (1 when {@link #launches} is set). */
+  final int batches;
+  final long aStart;
+  final long aStride;
+  final long bStart;
+  final long bStride;
+  /** Pairs of (a, b) element offsets, one launch each; null when the batches are uniform. */
+  final long[] launches;
+
+  private MatmulPlan(int m, int batches, long aStart, long aStride, long bStart, long bStride,
+      long[] launches) {
+    this.m = m;
+    this.batches = batches;
+    this.aStart = aStart;
+    this.aStride = aStride;
+    this.bStart = bStart;
+    this.bStride = bStride;
+    this.launches = launches;
+  }
+
+  /**
+   * The plan for per-batch element offsets of a and b.
+   *
+   * @param flattenable true when b is one matrix and a is not transposed, so that evenly stacked
+   *     a matrices are the rows of a single product
+   * @param m rows of each product
+   * @param k the inner size (a's matrices are m x k when flattenable)
+   */
+  static MatmulPlan of(long[] aOff, long[] bOff, boolean flattenable, int m, int k) {
+    int batches = aOff.length;
+    long aStride = batches > 1 ? aOff[1] - aOff[0] : 0;
+    long bStride = batches > 1 ? bOff[1] - bOff[0] : 0;
+    boolean uniform = true;
+    for (int i = 0; i < batches && uniform; i++) {
+      uniform = aOff[i] == aOff[0] + i * aStride && bOff[i] == bOff[0] + i * bStride;
+    }
+    if (uniform && flattenable && bStride == 0 && aStride == (long) m * k
+        && (long) batches * m <= Integer.MAX_VALUE) {
+      return new MatmulPlan(batches * m, 1, aOff[0], 0, bOff[0], 0, null);
+    }
+    if (uniform) {
+      return new MatmulPlan(m, batches, aOff[0], aStride, bOff[0], bStride, null);
+    }
+    long[] pairs = new long[2 * batches];
+    for (int i = 0; i < batches; i++) {
+      pairs[2 * i] = aOff[i];
+      pairs[2 * i + 1] = bOff[i];
+    }
+    return new MatmulPlan(m, 1, 0, 0, 0, 0, pairs);
+  }
+
+  /** For each batch index of {@code batch}, the element offset of in's matrix (broadcast). */
+  static long[] batchOffsets(Shape in, Shape batch) {
+    Shape inBatch = Shape.of(Arrays.copyOf(in.toArray(), in.rank() - 2));
+    long mat = (long) in.size(-2) * in.size(-1);
+    int[] layout = CudaLayout.broadcast(batch, inBatch);
+    long[] off = new long[(int) batch.numel()];
+    for (int i = 0; i < off.length; i++) {
+      off[i] = CudaLayout.offsetOf(layout, 0, i) * mat;
+    }
+    return off;
+  }
+
+  /** The kernel's tile edge: 128 when such tiles still give every multiprocessor a block. */
+  static int tile(int m, int n, int batches, int multiprocessors) {
+    long big = (long) Geometry.tiles(m, 128) * Geometry.tiles(n, 128) * batches;
+    return big >= multiprocessors ? 128 : 64;
+  }
+
+  /** True for a permutation that swaps the last two axes and keeps the others. */
+  static boolean swapsLastTwo(int[] perm) {
+    int r = perm.length;
+    if (r < 2 || perm[r - 2] != r - 1 || perm[r - 1] != r - 2) {
+      return false;
+    }
+    for (int i = 0; i < r - 2; i++) {
+      if (perm[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

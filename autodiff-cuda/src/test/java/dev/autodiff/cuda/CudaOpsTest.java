@@ -1,0 +1,288 @@
+package dev.autodiff.cuda;
+
+import static dev.autodiff.cuda.Gpu.assertMatches;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.autodiff.core.DType;
+import dev.autodiff.core.Device;
+import dev.autodiff.core.Tensor;
+import java.util.List;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every backend primitive on the GPU against the CPU backend, in float32 and float64, with the
+ * awkward cases (NaN, infinities, ties, broadcasting of every kind, empty tensors) included.
+ * Skipped, with the reason, where no CUDA device is usable.
+ */
+class CudaOpsTest {
+  static Tensor data(long seed, DType t, int... shape) {
+    return Tensor.randn(new Random(seed), shape).mul(2).to(t);
+  }
+
+  /** f on the CPU and on the GPU, compared. */
+  static void same(String what, UnaryOperator<Tensor> f, Tensor x) {
+    Device gpu = Gpu.device();
+    assertMatches(f.apply(x), f.apply(x.to(gpu)), what);
+  }
+
+  interface Binary {
+    Tensor apply(Tensor a, Tensor b);
+  }
+
+  static void same(String what, Binary f, Tensor a, Tensor b) {
+    Device gpu = Gpu.device();
+    assertMatches(f.apply(a, b), f.apply(a.to(gpu), b.to(gpu)), what);
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void unaryOpsMatchTheCpu(DType t) {
+    Tensor x = data(1, t, 7, 33);
+    Tensor special = Tensor.of(new double[] {Double.NaN, Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY, -0.0, 0.0, 1e-30, -1e30, 88, -88, 710}).to(t);
+    for (Tensor in : List.of(x, special)) {
+      same("neg", Tensor::neg, in);
+      same("exp", Tensor::exp, in);
+      same("log", v -> v.abs().log(), in);
+      same("sqrt", v -> v.abs().sqrt(), in);
+      same("abs", Tensor::abs, in);
+      same("sign", Tensor::sign, in);
+      same("tanh", Tensor::tanh, in);
+      same("sigmoid", Tensor::sigmoid, in);
+      same("relu", Tensor::relu, in);
+      same("leakyRelu", v -> v.leakyRelu(0.1), in);
+      same("elu", v -> v.elu(0.7), in);
+      same("softplus", Tensor::softplus, in);
+      same("clamp", v -> v.clamp(-0.5, 0.7), in);
+      same("pow 2", v -> v.pow(2), in);
+      same("pow 3", v -> v.pow(3), in);
+      same("pow 0.5", v -> v.abs().pow(0.5), in);
+    }
+  }
+
+  @Test
+  void int64UnaryOpsMatchTheCpu() {
+    Tensor x = Tensor.of(new long[] {-5, 0, 3, Long.MAX_VALUE, -7});
+    same("neg", Tensor::neg, x);
+    same("abs", Tensor::abs, x);
+    same("sign", Tensor::sign, x);
+    same("relu", Tensor::relu, x);
+    same("clamp", v -> v.clamp(-2, 2), x);
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64", "INT64"})
+  void binaryOpsBroadcastLikeTheCpu(DType t) {
+    int[][][] shapes = {
+        {{4, 5}, {4, 5}}, {{4, 5}, {}}, {{}, {4, 5}}, {{4, 5}, {5}}, {{4, 1}, {1, 5}},
+        {{2, 1, 3, 1}, {4, 1, 6}}, {{3, 1, 5}, {3, 4, 5}}, {{0, 3}, {3}}, {{1}, {2, 3}}};
+    for (int[][] s : shapes) {
+      Tensor a = data(2, DType.FLOAT64, s[0]).to(t);
+      Tensor b = data(3, DType.FLOAT64, s[1]).to(t);
+      String at = " of " + a.shape() + " and " + b.shape();
+      same("add" + at, Tensor::add, a, b);
+      same("sub" + at, Tensor::sub, a, b);
+      same("mul" + at, Tensor::mul, a, b);
+      same("gt" + at, Tensor::gt, a, b);
+      same("lt" + at, Tensor::lt, a, b);
+      same("ge" + at, Tensor::ge, a, b);
+      same("le" + at, Tensor::le, a, b);
+      same("eq" + at, Tensor::eq, a, a.add(b.mul(0)));
+      if (t != DType.INT64) {
+        same("div" + at, Tensor::div, a, b);
+        same("pow" + at, (x, y) -> x.abs().pow(y), a, b);
+      }
+    }
+  }
+
+  @Test
+  void comparisonsFollowIeeeForNanAndSignedZero() {
+    Tensor a = Tensor.of(new double[] {Double.NaN, 0.0, -0.0, 1, Double.NaN});
+    Tensor b = Tensor.of(new double[] {1, -0.0, 0.0, Double.NaN, Double.NaN});
+    for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+      same("gt", Tensor::gt, a.to(t), b.to(t));
+      same("ge", Tensor::ge, a.to(t), b.to(t));
+      same("eq", Tensor::eq, a.to(t), b.to(t));
+      same("lt", Tensor::lt, a.to(t), b.to(t));
+    }
+  }
+
+  @Test
+  void whereExpandAndCastsMatchTheCpu() {
+    Tensor c = data(4, DType.FLOAT64, 3, 1).gt(0);
+    Tensor a = data(5, DType.FLOAT32, 1, 4);
+    Tensor b = data(6, DType.FLOAT32, 3, 4);
+    Device gpu = Gpu.device();
+    assertMatches(Tensor.where(c, a, b), Tensor.where(c.to(gpu), a.to(gpu), b.to(gpu)), "where");
+    same("expand", v -> v.expand(2, 3, 4), a);
+    Tensor mixed = Tensor.of(new double[] {Double.NaN, 1e20, -1e20, 2.7, -2.7, 0.5});
+    for (DType from : DType.values()) {
+      for (DType to : DType.values()) {
+        Tensor src = from == DType.INT64 ? Tensor.of(new long[] {-3, 0, 1L << 40}) : mixed.to(from);
+        same("cast " + from + " to " + to, v -> v.to(to), src);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void reductionsAlongEveryAxisMatchTheCpu(DType t) {
+    for (int[] shape : new int[][] {{5}, {3, 4}, {2, 3, 5}, {1, 2000}, {3000, 3}, {4, 1, 70}}) {
+      Tensor x = data(7, t, shape);
+      for (int axis = 0; axis < shape.length; axis++) {
+        int ax = axis;
+        String at = " over axis " + ax + " of " + x.shape();
+        same("sum" + at, v -> v.sum(ax), x);
+        same("mean" + at, v -> v.mean(ax), x);
+        same("max" + at, v -> v.max(ax), x);
+        same("min" + at, v -> v.min(ax), x);
+        same("argmax" + at, v -> v.argmax(ax), x);
+        same("argmin" + at, v -> v.argmin(ax), x);
+        same("logSumExp" + at, v -> v.logSumExp(ax), x);
+        same("softmax" + at, v -> v.softmax(ax), x);
+        same("logSoftmax" + at, v -> v.logSoftmax(ax), x);
+      }
+      same("sum all of " + x.shape(), Tensor::sum, x);
+    }
+  }
+
+  @Test
+  void reductionsKeepNanTiesAndInfinitiesAsTheCpuDoes() {
+    Tensor ties = Tensor.of(new double[] {1, 3, 3, 0, 3, 1, -2, -2, 5, 1, 1, 1}, 3, 4);
+    Tensor nan = Tensor.of(new double[] {1, Double.NaN, 7, Double.NaN, 2, 9}, 2, 3);
+    Tensor inf = Tensor.of(new double[] {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY, 1, 2, 3}, 2, 3);
+    for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+      for (Tensor x : List.of(ties.to(t), nan.to(t), inf.to(t))) {
+        for (int axis = 0; axis < 2; axis++) {
+          int ax = axis;
+          same("argmax " + ax + " of " + x, v -> v.argmax(ax), x);
+          same("argmin " + ax + " of " + x, v -> v.argmin(ax), x);
+          same("max " + ax + " of " + x, v -> v.max(ax), x);
+          same("logSumExp " + ax + " of " + x, v -> v.logSumExp(ax), x);
+        }
+      }
+    }
+    Tensor longs = Tensor.of(new long[] {4, -1, 4, 9, 9, 0}, 2, 3);
+    same("int64 sum", v -> v.sum(1), longs);
+    same("int64 max", v -> v.max(0), longs);
+    same("int64 argmax", v -> v.argmax(1), longs);
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void matmulMatchesTheCpuForEveryFlagShapeAndBatch(DType t) {
+    int[][] mkn = {{1, 1, 1}, {3, 5, 2}, {17, 33, 65}, {64, 64, 64}, {130, 70, 129},
+        {257, 3, 200}, {5, 0, 4}};
+    for (int[] s : mkn) {
+      int m = s[0];
+      int k = s[1];
+      int n = s[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          Tensor a = data(8, t, ta ? new int[] {k, m} : new int[] {m, k});
+          Tensor b = data(9, t, tb ? new int[] {n, k} : new int[] {k, n});
+          Device gpu = Gpu.device();
+          assertMatches(Tensor.matmul(a, ta, b, tb), Tensor.matmul(a.to(gpu), ta, b.to(gpu), tb),
+              "matmul " + m + "x" + k + "x" + n + " transA " + ta + " transB " + tb);
+        }
+      }
+    }
+    same("stack times matrix", Tensor::matmul, data(10, t, 3, 5, 7), data(11, t, 7, 4));
+    same("batched", Tensor::matmul, data(12, t, 3, 5, 7), data(13, t, 3, 7, 4));
+    same("broadcast batches", Tensor::matmul, data(14, t, 2, 1, 5, 7), data(15, t, 1, 3, 7, 4));
+    same("matrix times stack", Tensor::matmul, data(16, t, 5, 7), data(17, t, 3, 7, 4));
+    same("vector", Tensor::matmul, data(18, t, 7), data(19, t, 7, 4));
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64", "INT64"})
+  void layoutOpsMatchTheCpu(DType t) {
+    Tensor x = data(20, DType.FLOAT64, 3, 4, 5).to(t);
+    same("transpose", Tensor::transpose, x);
+    same("transpose big", Tensor::transpose, data(21, DType.FLOAT64, 2, 70, 45).to(t));
+    same("permute", v -> v.permute(2, 0, 1), x);
+    same("permute 1 0 2", v -> v.permute(1, 0, 2), x);
+    for (int axis = 0; axis < 3; axis++) {
+      int ax = axis;
+      same("slice " + ax, v -> v.slice(ax, 1, 3), x);
+      same("pad " + ax, v -> v.pad(ax, 2, x.size(ax) + 3), x);
+      same("concat " + ax, v -> Tensor.concat(ax, v, v.slice(ax, 0, 2), v), x);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64", "INT64"})
+  void indexingMatchesTheCpu(DType t) {
+    Tensor x = data(22, DType.FLOAT64, 4, 5, 3).to(t);
+    Tensor idx = Tensor.of(new long[] {3, 0, 3, 1});
+    Device gpu = Gpu.device();
+    for (int axis = 0; axis < 3; axis++) {
+      Tensor i = axis == 2 ? Tensor.of(new long[] {2, 0, 2}) : idx;
+      assertMatches(x.indexSelect(axis, i), x.to(gpu).indexSelect(axis, i.to(gpu)),
+          "indexSelect " + axis);
+      Tensor src = x.indexSelect(axis, i);
+      assertMatches(src.indexAdd(axis, i, x.shape()),
+          src.to(gpu).indexAdd(axis, i.to(gpu), x.shape()), "indexAdd " + axis);
+    }
+    Tensor gi = Tensor.of(new long[] {0, 4, 4, 1, 2, 3, 0, 0}, 4, 2, 1).expand(4, 2, 3);
+    assertMatches(x.gather(1, gi), x.to(gpu).gather(1, gi.to(gpu)), "gather");
+    Tensor g = x.gather(1, gi);
+    assertMatches(g.scatterAdd(1, gi, x.shape()), g.to(gpu).scatterAdd(1, gi.to(gpu), x.shape()),
+        "scatterAdd");
+    Tensor labels = Tensor.of(new long[] {2, 0, 4, 4});
+    assertMatches(labels.oneHot(5), labels.to(gpu).oneHot(5), "oneHot");
+  }
+
+  @Test
+  void outOfRangeIndicesFailAsOnTheCpu() {
+    Device gpu = Gpu.device();
+    Tensor x = Tensor.ones(3, 4).to(gpu);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> x.indexSelect(0, Tensor.of(new long[] {0, 7}).to(gpu)));
+    assertEquals("indexSelect: index 7 is out of range for an axis of size 3", e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Tensor.of(new long[] {-1}).to(gpu).oneHot(3));
+    assertThrows(IllegalArgumentException.class,
+        () -> x.gather(1, Tensor.of(new long[] {4, 0, 0}, 3, 1).to(gpu)));
+    // The device still works after the failures.
+    assertEquals(12.0, x.sum().item());
+  }
+
+  @Test
+  void emptyAndScalarTensorsWork() {
+    same("empty sum", v -> v.sum(0), Tensor.zeros(0, 3));
+    same("empty relu", Tensor::relu, Tensor.zeros(0));
+    same("scalar", v -> v.mul(3).add(1), Tensor.scalar(2.5));
+    same("empty matmul", Tensor::matmul, Tensor.zeros(0, 3), Tensor.zeros(3, 2));
+  }
+
+  @Test
+  void transfersRoundTripLargeArraysThroughTheStagingBuffer() {
+    Device gpu = Gpu.device();
+    int n = CudaContext.STAGING_BYTES / 4 * 2 + 12345; // three chunks
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = i * 0.5f;
+    }
+    Tensor x = Tensor.of(f).to(gpu);
+    float[] back = x.toFloatArray();
+    assertEquals(f.length, back.length);
+    assertTrue(java.util.Arrays.equals(f, back));
+    assertEquals(Device.cpu(), x.to(Device.cpu()).device());
+  }
+
+  @Test
+  void mixingDevicesFailsClearly() {
+    Device gpu = Gpu.device();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Tensor.ones(2).add(Tensor.ones(2).to(gpu)));
+    assertTrue(e.getMessage().contains("different devices"), e.getMessage());
+  }
+}

@@ -1,0 +1,51 @@
+package dev.autodiff.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
+
+/** Launch-geometry arithmetic: within the hardware's limits and never wasteful. */
+class GeometryTest {
+  @Property
+  void elementwiseGridsCoverSmallInputsExactlyAndCapLargeOnes(
+      @ForAll @LongRange(min = 1, max = 1L << 40) long n,
+      @ForAll @IntRange(min = 1, max = 200) int sms) {
+    int blocks = Geometry.blocks(n, sms);
+    assertTrue(blocks >= 1);
+    assertTrue(blocks <= sms * Geometry.BLOCKS_PER_SM);
+    assertTrue((long) blocks * Geometry.THREADS < n + Geometry.THREADS, "no idle block");
+    if (n <= (long) sms * Geometry.BLOCKS_PER_SM * Geometry.THREADS) {
+      assertTrue((long) blocks * Geometry.THREADS >= n, "one thread per element");
+    }
+  }
+
+  @Property
+  void rowBlocksArePowersOfTwoWithinTheScratchOfTheReductions(
+      @ForAll @LongRange(min = 0, max = 1L << 32) long n) {
+    int t = Geometry.rowThreads(n);
+    assertEquals(1, Integer.bitCount(t));
+    assertTrue(t >= 32 && t <= 1024, "a whole number of warps, at most 32 of them");
+    assertTrue(t >= Math.min(n, 1024));
+  }
+
+  @Test
+  void tilesRoundUp() {
+    assertEquals(0, Geometry.tiles(0, 32));
+    assertEquals(1, Geometry.tiles(1, 32));
+    assertEquals(1, Geometry.tiles(32, 32));
+    assertEquals(2, Geometry.tiles(33, 32));
+    assertEquals(32, Geometry.tiles(4096, 128));
+  }
+
+  @Test
+  void largeProductsUseBigTilesAndSmallOnesKeepTheDeviceBusy() {
+    assertEquals(128, MatmulPlan.tile(4096, 4096, 1, 132));
+    assertEquals(64, MatmulPlan.tile(128, 256, 1, 132));
+    assertEquals(128, MatmulPlan.tile(128, 256, 100, 132));
+  }
+}
