@@ -1,10 +1,12 @@
-// The CUDA backend's kernels. Every entry point is extern "C" (stable names for cuModuleGetFunction)
-// and suffixed by its element type: f32, f64, i64, or b4/b8 where only the width matters.
+// The CUDA backend's kernels. Every entry point is extern "C" (stable names for
+// cuModuleGetFunction) and suffixed by its element type: f32, f64, i64, or b4/b8 where only the
+// width matters.
 // Shapes arrive as int (the backend keeps every tensor below 2^31 elements); the loops are
 // grid-stride, so any grid size is correct and the launch geometry only tunes speed.
 //
-// Op codes mirror the Java enums UnaryOp, BinaryOp and ReduceOp by ordinal; CudaKernelsTest
-// checks that the two stay in step.
+// Op codes mirror the Java enums UnaryOp, BinaryOp and ReduceOp by ordinal; KernelBinariesTest
+// checks that the two stay in step. Results follow the CPU backend (Java's Math), special values
+// included: NaN propagation, signed zeros, pow's NaN cases, saturating casts to int64.
 
 #include <stdint.h>
 
@@ -20,8 +22,8 @@ struct Layout {
   int stride[3][MAX_RANK];
 };
 
-#define GRID_STRIDE(i, n) \
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+#define GRID_STRIDE(i, n)                                                                      \
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                \
        i += (long long)blockDim.x * gridDim.x)
 
 // The offset in input `which` of output element i.
@@ -35,6 +37,15 @@ __device__ __forceinline__ long long offsetOf(const Layout& l, int which, long l
   return off;
 }
 
+// Java's (long) conversion: NaN gives 0 and out-of-range values saturate (PTX cvt.rzi does too,
+// but spell it out so the result never depends on the compiler's choice of instruction).
+template <typename F>
+__device__ __forceinline__ long long toLong(F v) {
+  if (v != v) return 0;
+  if (v >= (F)9.2233720368547758e18) return 0x7fffffffffffffffLL;
+  if (v <= (F)-9.2233720368547758e18) return (long long)0x8000000000000000ULL;
+  return (long long)v;
+}
 // ---- elementwise: unary ---------------------------------------------------------------------
 
 enum UnaryOp { NEG, EXP, LOG, SQRT, ABS, SIGN, TANH, SIGMOID, RELU, LEAKY_RELU, ELU, SOFTPLUS,
@@ -51,12 +62,23 @@ __device__ __forceinline__ double sigmoidOf(double x) {
   return e / (1.0 + e);
 }
 
-// fmax/fmin drop NaN; relu, clamp and max must keep it, as the CPU backend does.
+// Java's Math.max and Math.min: NaN wins (fmax/fmin would drop it) and +0 > -0.
 template <typename T> __device__ __forceinline__ T maxKeepNan(T a, T b) {
-  return (a != a || a > b) ? a : b;
+  if (a != a) return a;
+  if (a == b) return signbit(a) ? b : a;
+  return a > b ? a : b;
 }
 template <typename T> __device__ __forceinline__ T minKeepNan(T a, T b) {
-  return (a != a || a < b) ? a : b;
+  if (a != a) return a;
+  if (a == b) return signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+// Java's Math.pow where C's pow differs: pow(x, NaN) and pow(+-1, +-inf) are NaN in Java.
+template <typename T> __device__ __forceinline__ T javaPow(T a, T b) {
+  if (b != b) return b;
+  if (isinf(b) && fabs(a) == T(1)) return T(NAN);
+  return pow(a, b);
 }
 
 template <typename T>
@@ -71,12 +93,12 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case TANH: return tanh(x);
     case SIGMOID: return sigmoidOf(x);
     case RELU: return maxKeepNan(x, T(0));
-    case LEAKY_RELU: return x > 0 ? x : (x != x ? x : p * x);
+    case LEAKY_RELU: return x != x ? x : maxKeepNan(x, T(0)) + p * minKeepNan(x, T(0));
     case ELU: return x > 0 ? x : p * expm1(x);
     case SOFTPLUS: return fmax(x, T(0)) + log1p(exp(-fabs(x)));
     case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
     case INSIDE: return x >= p && x <= q ? T(1) : T(0);
-    case POW_SCALAR: return p == T(2) ? x * x : pow(x, p);
+    case POW_SCALAR: return p == T(2) ? x * x : javaPow(x, p);
   }
   return x;
 }
@@ -87,12 +109,7 @@ __device__ __forceinline__ long long unaryOf(int op, long long x, double p, doub
     case ABS: return x < 0 ? -x : x;
     case SIGN: return (x > 0) - (x < 0);
     case RELU: return x > 0 ? x : 0;
-    case CLAMP: {
-      double v = (double)x;
-      v = v < p ? p : v;
-      v = v > q ? q : v;
-      return (long long)v;
-    }
+    case CLAMP: return toLong(minKeepNan(maxKeepNan((double)x, p), q));
   }
   return x;
 }
@@ -126,7 +143,7 @@ __device__ __forceinline__ T binaryOf(int op, T a, T b) {
     case SUB: return a - b;
     case MUL: return a * b;
     case DIV: return a / b;
-    case POW: return pow(a, b);
+    case POW: return javaPow(a, b);
     case GT: return a > b ? T(1) : T(0);
     case LT: return a < b ? T(1) : T(0);
     case GE: return a >= b ? T(1) : T(0);
@@ -152,38 +169,38 @@ __device__ __forceinline__ long long binaryOf<long long>(int op, long long a, lo
 }
 
 // Same shape: the common case (activations, gradients), with no index arithmetic.
-#define BINARY_SAME(suffix, T)                                                               \
-  extern "C" __global__ void binary_same_##suffix(int op, const T* a, const T* b, T* y,     \
-                                                  long long n) {                            \
-    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], b[i]); }                               \
+#define BINARY_SAME(suffix, T)                                                                 \
+  extern "C" __global__ void binary_same_##suffix(int op, const T* a, const T* b, T* y,        \
+                                                  long long n) {                               \
+    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], b[i]); }                                  \
   }
 // One operand a single value (x * 2, x - max): it is read once per thread.
-#define BINARY_SCALAR(suffix, T)                                                             \
-  extern "C" __global__ void binary_scalar_##suffix(int op, const T* a, const T* s, T* y,   \
-                                                    long long n, int scalarFirst) {         \
-    T k = s[0];                                                                              \
-    if (scalarFirst) {                                                                       \
-      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, k, a[i]); }                                \
-    } else {                                                                                 \
-      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], k); }                                \
-    }                                                                                        \
+#define BINARY_SCALAR(suffix, T)                                                               \
+  extern "C" __global__ void binary_scalar_##suffix(int op, const T* a, const T* s, T* y,      \
+                                                    long long n, int scalarFirst) {            \
+    T k = s[0];                                                                                \
+    if (scalarFirst) {                                                                         \
+      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, k, a[i]); }                                   \
+    } else {                                                                                   \
+      GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[i], k); }                                   \
+    }                                                                                          \
   }
 // The general broadcast.
-#define BINARY_BROADCAST(suffix, T)                                                          \
-  extern "C" __global__ void binary_broadcast_##suffix(int op, const T* a, const T* b, T* y, \
-                                                       long long n, Layout l) {             \
-    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[offsetOf(l, 0, i)], b[offsetOf(l, 1, i)]); } \
+#define BINARY_BROADCAST(suffix, T)                                                            \
+  extern "C" __global__ void binary_broadcast_##suffix(int op, const T* a, const T* b, T* y,   \
+                                                       long long n, Layout l) {                \
+    GRID_STRIDE(i, n) { y[i] = binaryOf<T>(op, a[offsetOf(l, 0, i)], b[offsetOf(l, 1, i)]); }  \
   }
 // cond != 0 ? a : b, the condition already cast to double (exact for every dtype's nonzero).
-#define WHERE(suffix, T)                                                                     \
-  extern "C" __global__ void where_##suffix(const double* c, const T* a, const T* b, T* y,  \
-                                            long long n, Layout l) {                        \
-    GRID_STRIDE(i, n) {                                                                      \
-      y[i] = c[offsetOf(l, 0, i)] != 0 ? a[offsetOf(l, 1, i)] : b[offsetOf(l, 2, i)];       \
-    }                                                                                        \
+#define WHERE(suffix, T)                                                                       \
+  extern "C" __global__ void where_##suffix(const double* c, const T* a, const T* b, T* y,     \
+                                            long long n, Layout l) {                           \
+    GRID_STRIDE(i, n) {                                                                        \
+      y[i] = c[offsetOf(l, 0, i)] != 0 ? a[offsetOf(l, 1, i)] : b[offsetOf(l, 2, i)];          \
+    }                                                                                          \
   }
 
-#define BINARY_ALL(suffix, T) \
+#define BINARY_ALL(suffix, T)                                                                  \
   BINARY_SAME(suffix, T) BINARY_SCALAR(suffix, T) BINARY_BROADCAST(suffix, T) WHERE(suffix, T)
 BINARY_ALL(f32, float)
 BINARY_ALL(f64, double)
@@ -192,71 +209,62 @@ BINARY_ALL(i64, i64)
 // ---- copies, fills and casts ----------------------------------------------------------------
 
 // y[i] = x[offset(i)]: expand (broadcast strides) and permute (permuted strides) in one kernel.
-#define STRIDED_COPY(suffix, T)                                                              \
-  extern "C" __global__ void strided_copy_##suffix(const T* x, T* y, long long n, Layout l) { \
-    GRID_STRIDE(i, n) { y[i] = x[offsetOf(l, 0, i)]; }                                       \
+#define STRIDED_COPY(suffix, T)                                                                \
+  extern "C" __global__ void strided_copy_##suffix(const T* x, T* y, long long n, Layout l) {  \
+    GRID_STRIDE(i, n) { y[i] = x[offsetOf(l, 0, i)]; }                                         \
   }
 STRIDED_COPY(b4, int)
 STRIDED_COPY(b8, i64)
 
 // Copies `rows` runs of `len` elements: slice, pad and concat along any axis.
-#define COPY_ROWS(suffix, T)                                                                 \
-  extern "C" __global__ void copy_rows_##suffix(const T* x, T* y, int rows, int len,        \
-                                                int srcPitch, int dstPitch) {               \
-    long long n = (long long)rows * len;                                                     \
-    GRID_STRIDE(i, n) {                                                                      \
-      long long r = i / len, c = i % len;                                                    \
-      y[r * dstPitch + c] = x[r * srcPitch + c];                                             \
-    }                                                                                        \
+#define COPY_ROWS(suffix, T)                                                                   \
+  extern "C" __global__ void copy_rows_##suffix(const T* x, T* y, int rows, int len,           \
+                                                int srcPitch, int dstPitch) {                  \
+    long long n = (long long)rows * len;                                                       \
+    GRID_STRIDE(i, n) {                                                                        \
+      long long r = i / len, c = i % len;                                                      \
+      y[r * dstPitch + c] = x[r * srcPitch + c];                                               \
+    }                                                                                          \
   }
 COPY_ROWS(b4, int)
 COPY_ROWS(b8, i64)
 
 // 32-bit transposes of the last two axes through shared memory, so both sides are coalesced.
-#define TRANSPOSE(suffix, T)                                                                 \
-  extern "C" __global__ void transpose_##suffix(const T* x, T* y, int rows, int cols) {     \
-    __shared__ T tile[32][33];                                                               \
-    long long base = (long long)blockIdx.z * rows * cols;                                    \
-    int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;                                          \
-    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                     \
-      int r = r0 + k, c = c0 + threadIdx.x;                                                  \
-      if (r < rows && c < cols) tile[k][threadIdx.x] = x[base + (long long)r * cols + c];   \
-    }                                                                                        \
-    __syncthreads();                                                                         \
-    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                     \
-      int c = c0 + k, r = r0 + threadIdx.x;                                                  \
-      if (r < rows && c < cols) y[base + (long long)c * rows + r] = tile[threadIdx.x][k];   \
-    }                                                                                        \
+#define TRANSPOSE(suffix, T)                                                                   \
+  extern "C" __global__ void transpose_##suffix(const T* x, T* y, int rows, int cols) {        \
+    __shared__ T tile[32][33];                                                                 \
+    long long base = (long long)blockIdx.z * rows * cols;                                      \
+    int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;                                            \
+    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                       \
+      int r = r0 + k, c = c0 + threadIdx.x;                                                    \
+      if (r < rows && c < cols) tile[k][threadIdx.x] = x[base + (long long)r * cols + c];      \
+    }                                                                                          \
+    __syncthreads();                                                                           \
+    for (int k = threadIdx.y; k < 32; k += blockDim.y) {                                       \
+      int c = c0 + k, r = r0 + threadIdx.x;                                                    \
+      if (r < rows && c < cols) y[base + (long long)c * rows + r] = tile[threadIdx.x][k];      \
+    }                                                                                          \
   }
 TRANSPOSE(b4, int)
 TRANSPOSE(b8, i64)
 
-#define FILL(suffix, T)                                                                      \
-  extern "C" __global__ void fill_##suffix(T* y, long long n, T value) {                    \
-    GRID_STRIDE(i, n) { y[i] = value; }                                                      \
+#define FILL(suffix, T)                                                                        \
+  extern "C" __global__ void fill_##suffix(T* y, long long n, T value) {                       \
+    GRID_STRIDE(i, n) { y[i] = value; }                                                        \
   }
 FILL(f32, float)
 FILL(f64, double)
 FILL(i64, i64)
 
-#define CAST(name, From, To)                                                                 \
-  extern "C" __global__ void cast_##name(const From* x, To* y, long long n) {               \
-    GRID_STRIDE(i, n) { y[i] = (To)x[i]; }                                                   \
+#define CAST(name, From, To)                                                                   \
+  extern "C" __global__ void cast_##name(const From* x, To* y, long long n) {                  \
+    GRID_STRIDE(i, n) { y[i] = (To)x[i]; }                                                     \
   }
 CAST(f32_f64, float, double)
 CAST(f64_f32, double, float)
 CAST(i64_f32, long long, float)
 CAST(i64_f64, long long, double)
 
-// Java's (long) conversion: NaN gives 0 and out-of-range values saturate (PTX cvt.rzi does too,
-// but spell it out so the result never depends on the compiler's choice of instruction).
-template <typename F>
-__device__ __forceinline__ long long toLong(F v) {
-  if (v != v) return 0;
-  if (v >= (F)9.2233720368547758e18) return 0x7fffffffffffffffLL;
-  if (v <= (F)-9.2233720368547758e18) return (long long)0x8000000000000000ULL;
-  return (long long)v;
-}
 extern "C" __global__ void cast_f32_i64(const float* x, long long* y, long long n) {
   GRID_STRIDE(i, n) { y[i] = toLong(x[i]); }
 }
@@ -318,8 +326,10 @@ __device__ double blockSum(double s, double* scratch) {
   __syncthreads();  // scratch may still be read from a previous call
   if (lane == 0) scratch[warp] = s;
   __syncthreads();
-  s = lane < warps ? scratch[lane] : 0;
-  if (warp == 0) s = warpSum(s);
+  if (warp == 0) {
+    s = lane < warps ? scratch[lane] : 0;
+    s = warpSum(s);
+  }
   if (threadIdx.x == 0) scratch[0] = s;
   __syncthreads();
   return scratch[0];
@@ -332,12 +342,12 @@ __device__ Best<T> blockBest(Best<T> b, bool max, Best<T>* scratch) {
   __syncthreads();
   if (lane == 0) scratch[warp] = b;
   __syncthreads();
-  if (lane < warps) {
-    b = scratch[lane];
-  } else {
-    b.k = -1;
-  }
   if (warp == 0) {
+    if (lane < warps) {
+      b = scratch[lane];
+    } else {
+      b.k = -1;
+    }
     for (int d = 16; d > 0; d >>= 1) b = better(b, shuffleBest(b, d), max);
   }
   if (threadIdx.x == 0) scratch[0] = b;
@@ -359,8 +369,10 @@ __device__ long long blockSum(long long s, long long* scratch) {
   __syncthreads();
   if (lane == 0) scratch[warp] = s;
   __syncthreads();
-  s = lane < warps ? scratch[lane] : 0;
-  if (warp == 0) s = warpSum(s);
+  if (warp == 0) {
+    s = lane < warps ? scratch[lane] : 0;
+    s = warpSum(s);
+  }
   if (threadIdx.x == 0) scratch[0] = s;
   __syncthreads();
   return scratch[0];
@@ -465,21 +477,23 @@ __device__ void reduceColumns(int op, const T* x, R* y, int outer, int n, int in
   }
 }
 
-#define REDUCE(suffix, T)                                                                     \
-  extern "C" __global__ void reduce_rows_##suffix(int op, const T* x, T* y, int outer, int n) { \
-    reduceRows<T, T>(op, x, y, outer, n);                                                     \
-  }                                                                                           \
-  extern "C" __global__ void argreduce_rows_##suffix(int op, const T* x, long long* y,       \
-                                                     int outer, int n) {                      \
-    reduceRows<T, long long>(op, x, y, outer, n);                                             \
-  }                                                                                           \
-  extern "C" __global__ void reduce_columns_##suffix(int op, const T* x, T* y, int outer,    \
-                                                     int n, int inner) {                      \
-    reduceColumns<T, T>(op, x, y, outer, n, inner);                                           \
-  }                                                                                           \
-  extern "C" __global__ void argreduce_columns_##suffix(int op, const T* x, long long* y,    \
-                                                        int outer, int n, int inner) {        \
-    reduceColumns<T, long long>(op, x, y, outer, n, inner);                                   \
+#define REDUCE(suffix, T)                                                                      \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      reduce_rows_##suffix(int op, const T* x, T* y, int outer, int n) {                       \
+    reduceRows<T, T>(op, x, y, outer, n);                                                      \
+  }                                                                                            \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      argreduce_rows_##suffix(int op, const T* x, long long* y,                                \
+                                                     int outer, int n) {                       \
+    reduceRows<T, long long>(op, x, y, outer, n);                                              \
+  }                                                                                            \
+  extern "C" __global__ void reduce_columns_##suffix(int op, const T* x, T* y, int outer,      \
+                                                     int n, int inner) {                       \
+    reduceColumns<T, T>(op, x, y, outer, n, inner);                                            \
+  }                                                                                            \
+  extern "C" __global__ void argreduce_columns_##suffix(int op, const T* x, long long* y,      \
+                                                        int outer, int n, int inner) {         \
+    reduceColumns<T, long long>(op, x, y, outer, n, inner);                                    \
   }
 REDUCE(f32, float)
 REDUCE(f64, double)
@@ -538,14 +552,15 @@ __device__ void softmaxColumns(const T* x, T* y, int outer, int n, int inner, in
   }
 }
 
-#define SOFTMAX(suffix, T)                                                                    \
-  extern "C" __global__ void softmax_rows_##suffix(const T* x, T* y, int outer, int n,       \
-                                                   int log) {                                 \
-    softmaxRows<T>(x, y, outer, n, log);                                                      \
-  }                                                                                           \
-  extern "C" __global__ void softmax_columns_##suffix(const T* x, T* y, int outer, int n,    \
-                                                      int inner, int log) {                   \
-    softmaxColumns<T>(x, y, outer, n, inner, log);                                            \
+#define SOFTMAX(suffix, T)                                                                     \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      softmax_rows_##suffix(const T* x, T* y, int outer, int n,                                \
+                                                   int log) {                                  \
+    softmaxRows<T>(x, y, outer, n, log);                                                       \
+  }                                                                                            \
+  extern "C" __global__ void softmax_columns_##suffix(const T* x, T* y, int outer, int n,      \
+                                                      int inner, int log) {                    \
+    softmaxColumns<T>(x, y, outer, n, inner, log);                                             \
   }
 SOFTMAX(f32, float)
 SOFTMAX(f64, double)
@@ -623,8 +638,8 @@ __device__ void matmulTile(const T* __restrict__ A, const T* __restrict__ B, T* 
 
 #define MATMUL(suffix, T, BM, BN, BK)                                                          \
   extern "C" __global__ void __launch_bounds__(256)                                            \
-      matmul_##suffix(const T* A, const T* B, T* C, int M, int N, int K, int lda, int ldb,    \
-                      int ldc, int transA, int transB, long long strideA, long long strideB,  \
+      matmul_##suffix(const T* A, const T* B, T* C, int M, int N, int K, int lda, int ldb,     \
+                      int ldc, int transA, int transB, long long strideA, long long strideB,   \
                       long long strideC) {                                                     \
     matmulTile<T, BM, BN, BK>(A, B, C, M, N, K, lda, ldb, ldc, transA, transB, strideA,        \
                               strideB, strideC);                                               \
@@ -636,40 +651,43 @@ MATMUL(f64_64, double, 64, 64, 16)
 
 // ---- indexing -------------------------------------------------------------------------------
 
-// An index outside [0, n) is recorded (the first one wins) in err = {flag, value}; the backend
-// reads it back and throws, naming the op and the index.
-__device__ __forceinline__ bool inRange(long long v, int n, long long* err) {
-  if (v >= 0 && v < n) return true;
-  if (atomicCAS((unsigned long long*)err, 0ULL, 1ULL) == 0ULL) err[1] = v;
-  return false;
+// Finds the first index outside [0, n): its position goes to *firstBad (which starts as all
+// ones) so that the backend can name it as the CPU backend would. The kernels below run after this
+// check and skip an index out of range rather than read or write outside their buffers.
+extern "C" __global__ void check_index(const long long* index, long long count, int n,
+                                       unsigned long long* firstBad) {
+  GRID_STRIDE(i, count) {
+    long long v = index[i];
+    if (v < 0 || v >= n) atomicMin(firstBad, (unsigned long long)i);
+  }
 }
 
+__device__ __forceinline__ bool inRange(long long v, int n) { return v >= 0 && v < n; }
+
 // y[i, j, t] = x[i, index[j], t] for x of [outer, n, inner] and y of [outer, count, inner].
-#define INDEX_SELECT(suffix, T)                                                               \
-  extern "C" __global__ void index_select_##suffix(const T* x, const long long* index, T* y,  \
-                                                   int outer, int n, int count, int inner,    \
-                                                   long long* err) {                          \
-    long long total = (long long)outer * count * inner;                                       \
-    GRID_STRIDE(p, total) {                                                                   \
-      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);   \
-      long long v = index[j];                                                                 \
-      y[p] = inRange(v, n, err) ? x[(i * n + v) * inner + t] : T(0);                          \
-    }                                                                                         \
+#define INDEX_SELECT(suffix, T)                                                                \
+  extern "C" __global__ void index_select_##suffix(const T* x, const long long* index, T* y,   \
+                                                   int outer, int n, int count, int inner) {   \
+    long long total = (long long)outer * count * inner;                                        \
+    GRID_STRIDE(p, total) {                                                                    \
+      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);    \
+      long long v = index[j];                                                                  \
+      y[p] = inRange(v, n) ? x[(i * n + v) * inner + t] : T(0);                                \
+    }                                                                                          \
   }
 INDEX_SELECT(b4, int)
 INDEX_SELECT(b8, i64)
 
 // out[i, index[j], t] += src[i, j, t]; out starts as zeros.
-#define INDEX_ADD(suffix, T, U)                                                               \
-  extern "C" __global__ void index_add_##suffix(const T* src, const long long* index, T* out, \
-                                                int outer, int count, int inner, int n,       \
-                                                long long* err) {                             \
-    long long total = (long long)outer * count * inner;                                       \
-    GRID_STRIDE(p, total) {                                                                   \
-      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);   \
-      long long v = index[j];                                                                 \
-      if (inRange(v, n, err)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);        \
-    }                                                                                         \
+#define INDEX_ADD(suffix, T, U)                                                                \
+  extern "C" __global__ void index_add_##suffix(const T* src, const long long* index, T* out,  \
+                                                int outer, int count, int inner, int n) {      \
+    long long total = (long long)outer * count * inner;                                        \
+    GRID_STRIDE(p, total) {                                                                    \
+      long long t = p % inner, j = (p / inner) % count, i = p / ((long long)inner * count);    \
+      long long v = index[j];                                                                  \
+      if (inRange(v, n)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);              \
+    }                                                                                          \
   }
 INDEX_ADD(f32, float, float)
 INDEX_ADD(f64, double, double)
@@ -677,41 +695,40 @@ INDEX_ADD(i64, i64, unsigned long long)
 
 // gather: y[p] = x[i, index[p], t] where p = (i, j, t) in the index's [outer, m, inner] and x
 // has n along the axis.
-#define GATHER(suffix, T)                                                                     \
-  extern "C" __global__ void gather_##suffix(const T* x, const long long* index, T* y,        \
-                                             long long total, int m, int inner, int n,        \
-                                             long long* err) {                                \
-    GRID_STRIDE(p, total) {                                                                   \
-      long long t = p % inner, i = p / ((long long)m * inner);                                \
-      long long v = index[p];                                                                 \
-      y[p] = inRange(v, n, err) ? x[(i * n + v) * inner + t] : T(0);                          \
-    }                                                                                         \
+#define GATHER(suffix, T)                                                                      \
+  extern "C" __global__ void gather_##suffix(const T* x, const long long* index, T* y,         \
+                                             long long total, int m, int inner, int n) {       \
+    GRID_STRIDE(p, total) {                                                                    \
+      long long t = p % inner, i = p / ((long long)m * inner);                                 \
+      long long v = index[p];                                                                  \
+      y[p] = inRange(v, n) ? x[(i * n + v) * inner + t] : T(0);                                \
+    }                                                                                          \
   }
 GATHER(b4, int)
 GATHER(b8, i64)
 
-#define SCATTER_ADD(suffix, T, U)                                                             \
-  extern "C" __global__ void scatter_add_##suffix(const T* src, const long long* index,       \
-                                                  T* out, long long total, int m, int inner,  \
-                                                  int n, long long* err) {                    \
-    GRID_STRIDE(p, total) {                                                                   \
-      long long t = p % inner, i = p / ((long long)m * inner);                                \
-      long long v = index[p];                                                                 \
-      if (inRange(v, n, err)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);        \
-    }                                                                                         \
+#define SCATTER_ADD(suffix, T, U)                                                              \
+  extern "C" __global__ void scatter_add_##suffix(const T* src, const long long* index,        \
+                                                  T* out, long long total, int m, int inner,   \
+                                                  int n) {                                     \
+    GRID_STRIDE(p, total) {                                                                    \
+      long long t = p % inner, i = p / ((long long)m * inner);                                 \
+      long long v = index[p];                                                                  \
+      if (inRange(v, n)) atomicAdd((U*)&out[(i * n + v) * inner + t], (U)src[p]);              \
+    }                                                                                          \
   }
 SCATTER_ADD(f32, float, float)
 SCATTER_ADD(f64, double, double)
 SCATTER_ADD(i64, i64, unsigned long long)
 
 // Rows of `classes` zeros (already cleared) with a one at each label.
-#define ONE_HOT(suffix, T)                                                                    \
-  extern "C" __global__ void one_hot_##suffix(const long long* labels, T* y, long long count, \
-                                              int classes, long long* err) {                  \
-    GRID_STRIDE(i, count) {                                                                   \
-      long long v = labels[i];                                                                \
-      if (inRange(v, classes, err)) y[i * classes + v] = T(1);                                \
-    }                                                                                         \
+#define ONE_HOT(suffix, T)                                                                     \
+  extern "C" __global__ void one_hot_##suffix(const long long* labels, T* y, long long count,  \
+                                              int classes) {                                   \
+    GRID_STRIDE(i, count) {                                                                    \
+      long long v = labels[i];                                                                 \
+      if (inRange(v, classes)) y[i * classes + v] = T(1);                                      \
+    }                                                                                          \
   }
 ONE_HOT(f32, float)
 ONE_HOT(f64, double)
@@ -721,18 +738,27 @@ ONE_HOT(i64, i64)
 // The same operations, in the same order and precision, as the CPU backend's OptimizerKernels,
 // with the constants folded on the Java side.
 
+// Rounded separately, never fused into an FMA (which nvcc would do to `a * b + c`): the CPU
+// rounds each product and each sum, and so must these kernels to give its numbers.
+__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float add(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ float sub(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
+
 template <typename T>
 __device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1, T c2, T wd,
                      T decay, T sqrtBc2, T eps, T negStep, int decoupled, int l2) {
   GRID_STRIDE(i, n) {
-    T pi = decoupled ? p[i] * decay : p[i];
-    T gi = l2 ? g[i] + pi * wd : g[i];
-    T mi = m[i] * b1 + gi * c1;
-    T vi = v[i] * b2 + (gi * gi) * c2;
+    T pi = decoupled ? mul(p[i], decay) : p[i];
+    T gi = l2 ? add(g[i], mul(pi, wd)) : g[i];
+    T mi = add(mul(m[i], b1), mul(gi, c1));
+    T vi = add(mul(v[i], b2), mul(mul(gi, gi), c2));
     m[i] = mi;
     v[i] = vi;
-    T denom = sqrt(vi) / sqrtBc2 + eps;
-    p[i] = pi + (mi / denom) * negStep;
+    T denom = add(sqrt(vi) / sqrtBc2, eps);
+    p[i] = add(pi, mul(mi / denom, negStep));
   }
 }
 
@@ -740,13 +766,13 @@ template <typename T>
 __device__ void sgd(T* p, const T* g, T* b, long long n, T wd, T mu, T keep, T negLr, int decay,
                     int nesterov, int first) {
   GRID_STRIDE(i, n) {
-    T gi = decay ? g[i] + p[i] * wd : g[i];
+    T gi = decay ? add(g[i], mul(p[i], wd)) : g[i];
     if (b != nullptr) {
-      T bi = first ? gi : b[i] * mu + gi * keep;
+      T bi = first ? gi : add(mul(b[i], mu), mul(gi, keep));
       b[i] = bi;
-      gi = nesterov ? gi + bi * mu : bi;
+      gi = nesterov ? add(gi, mul(bi, mu)) : bi;
     }
-    p[i] = p[i] + gi * negLr;
+    p[i] = add(p[i], mul(gi, negLr));
   }
 }
 
@@ -754,42 +780,42 @@ template <typename T>
 __device__ void rmsprop(T* p, const T* g, T* v, T* a, T* b, long long n, T wd, T alpha, T keep,
                         T eps, T mu, T negLr, int decay, int accumulate) {
   GRID_STRIDE(i, n) {
-    T gi = decay ? g[i] + p[i] * wd : g[i];
-    T vi = accumulate ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+    T gi = decay ? add(g[i], mul(p[i], wd)) : g[i];
+    T vi = accumulate ? add(v[i], mul(gi, gi)) : add(mul(v[i], alpha), mul(mul(gi, gi), keep));
     v[i] = vi;
     T d;
     if (a != nullptr) {
-      T ai = a[i] * alpha + gi * keep;
+      T ai = add(mul(a[i], alpha), mul(gi, keep));
       a[i] = ai;
-      d = sqrt(vi - ai * ai) + eps;
+      d = add(sqrt(sub(vi, mul(ai, ai))), eps);
     } else {
-      d = sqrt(vi) + eps;
+      d = add(sqrt(vi), eps);
     }
     if (b != nullptr) {
-      T bi = b[i] * mu + gi / d;
+      T bi = add(mul(b[i], mu), gi / d);
       b[i] = bi;
-      p[i] = p[i] + bi * negLr;
+      p[i] = add(p[i], mul(bi, negLr));
     } else {
-      p[i] = p[i] + (gi / d) * negLr;
+      p[i] = add(p[i], mul(gi / d, negLr));
     }
   }
 }
 
-#define OPTIMIZERS(suffix, T)                                                                 \
-  extern "C" __global__ void adam_##suffix(T* p, const T* g, T* m, T* v, long long n, T b1,   \
-                                           T b2, T c1, T c2, T wd, T decay, T sqrtBc2, T eps, \
-                                           T negStep, int decoupled, int l2) {                \
-    adam<T>(p, g, m, v, n, b1, b2, c1, c2, wd, decay, sqrtBc2, eps, negStep, decoupled, l2);  \
-  }                                                                                           \
-  extern "C" __global__ void sgd_##suffix(T* p, const T* g, T* b, long long n, T wd, T mu,    \
-                                          T keep, T negLr, int decay, int nesterov,           \
-                                          int first) {                                        \
-    sgd<T>(p, g, b, n, wd, mu, keep, negLr, decay, nesterov, first);                          \
-  }                                                                                           \
-  extern "C" __global__ void rmsprop_##suffix(T* p, const T* g, T* v, T* a, T* b,             \
-                                              long long n, T wd, T alpha, T keep, T eps,      \
-                                              T mu, T negLr, int decay, int accumulate) {     \
-    rmsprop<T>(p, g, v, a, b, n, wd, alpha, keep, eps, mu, negLr, decay, accumulate);         \
+#define OPTIMIZERS(suffix, T)                                                                  \
+  extern "C" __global__ void adam_##suffix(T* p, const T* g, T* m, T* v, long long n, T b1,    \
+                                           T b2, T c1, T c2, T wd, T decay, T sqrtBc2, T eps,  \
+                                           T negStep, int decoupled, int l2) {                 \
+    adam<T>(p, g, m, v, n, b1, b2, c1, c2, wd, decay, sqrtBc2, eps, negStep, decoupled, l2);   \
+  }                                                                                            \
+  extern "C" __global__ void sgd_##suffix(T* p, const T* g, T* b, long long n, T wd, T mu,     \
+                                          T keep, T negLr, int decay, int nesterov,            \
+                                          int first) {                                         \
+    sgd<T>(p, g, b, n, wd, mu, keep, negLr, decay, nesterov, first);                           \
+  }                                                                                            \
+  extern "C" __global__ void rmsprop_##suffix(T* p, const T* g, T* v, T* a, T* b,              \
+                                              long long n, T wd, T alpha, T keep, T eps,       \
+                                              T mu, T negLr, int decay, int accumulate) {      \
+    rmsprop<T>(p, g, v, a, b, n, wd, alpha, keep, eps, mu, negLr, decay, accumulate);          \
   }
 OPTIMIZERS(f32, float)
 OPTIMIZERS(f64, double)

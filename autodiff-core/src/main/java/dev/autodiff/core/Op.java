@@ -1,5 +1,6 @@
 package dev.autodiff.core;
 
+import java.lang.ref.Reference;
 /**
  * One differentiable operation, defined in one place: its name, its forward and its
  * vector-Jacobian product. Built-in ops live in {@link Ops}; users define their own with {@link
@@ -113,7 +114,13 @@ public final class Op {
       c.inputs = inputs;
       out = runUserForward(c, inputs, state);
     } else {
-      out = forward.apply(c, inputs);
+      try {
+        out = forward.apply(c, inputs);
+      } finally {
+        // The backend holds only storages: an input unreachable as a Tensor mid-kernel could have
+        // its device memory freed by the Cleaner while the kernel still reads it.
+        Reference.reachabilityFence(inputs);
+      }
     }
     if (record) {
       c.inputs = inputs;

@@ -406,16 +406,27 @@ public final class Ops {
     for (int d = lead; d < s.rank(); d++) {
       if (target.size(d - lead) == 1 && keep[d] != 1) {
         Shape cur = Shape.of(keep);
-        st = x.backend().reduce(ReduceOp.SUM, st, cur, d);
+        st = freeIntermediate(x, st, x.backend().reduce(ReduceOp.SUM, st, cur, d));
         keep[d] = 1;
       }
     }
     Shape cur = Shape.of(keep);
     for (int d = 0; d < lead; d++) {
-      st = x.backend().reduce(ReduceOp.SUM, st, cur, 0);
+      st = freeIntermediate(x, st, x.backend().reduce(ReduceOp.SUM, st, cur, 0));
       cur = cur.reduce(0, false);
     }
     return make(x, st, target);
+  }
+
+  /**
+   * Frees {@code previous} when it is an intermediate no tensor owns (not x's own storage): device
+   * memory is not left to the garbage collector. Returns {@code next}.
+   */
+  private static Storage freeIntermediate(Tensor x, Storage previous, Storage next) {
+    if (previous != x.storage()) {
+      previous.free();
+    }
+    return next;
   }
 
   static Shape matmulShape(Shape a, boolean ta, Shape b, boolean tb) {

@@ -1,6 +1,7 @@
 package dev.autodiff.core;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -321,28 +322,42 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException("item: tensor of shape " + shape + " has "
           + shape.numel() + " elements; item() needs exactly one");
     }
-    if (dtype == DType.INT64) {
-      return backend.toLongArray(storage)[0];
+    try {
+      return dtype == DType.INT64 ? backend.toLongArray(storage)[0]
+          : backend.toDoubleArray(storage)[0];
+    } finally {
+      Reference.reachabilityFence(this); // a device storage must outlive the copy
     }
-    return backend.toDoubleArray(storage)[0];
   }
 
   /** The elements in row-major order, converted to float. */
   public float[] toFloatArray() {
     checkOpen("toFloatArray");
-    return backend.toFloatArray(storage);
+    try {
+      return backend.toFloatArray(storage);
+    } finally {
+      Reference.reachabilityFence(this); // a device storage must outlive the copy
+    }
   }
 
   /** The elements in row-major order, converted to double. */
   public double[] toDoubleArray() {
     checkOpen("toDoubleArray");
-    return backend.toDoubleArray(storage);
+    try {
+      return backend.toDoubleArray(storage);
+    } finally {
+      Reference.reachabilityFence(this); // a device storage must outlive the copy
+    }
   }
 
   /** The elements in row-major order, converted to long (truncating floats). */
   public long[] toLongArray() {
     checkOpen("toLongArray");
-    return backend.toLongArray(storage);
+    try {
+      return backend.toLongArray(storage);
+    } finally {
+      Reference.reachabilityFence(this); // a device storage must outlive the copy
+    }
   }
 
   /** Printed like NumPy, truncated when large, with shape and dtype. */
@@ -1385,8 +1400,15 @@ public final class Tensor implements AutoCloseable {
     }
     checkSameDevice("copyFrom", src);
     Storage values = src.dtype == dtype ? src.storage() : backend.cast(src.storage(), dtype);
-    if (values != storage) {
-      backend.copyInto(values, storage);
+    try {
+      if (values != storage) {
+        backend.copyInto(values, storage);
+      }
+    } finally {
+      if (values != src.storage()) {
+        values.free(); // the cast's copy, owned by no tensor
+      }
+      Reference.reachabilityFence(src);
     }
     return this;
   }

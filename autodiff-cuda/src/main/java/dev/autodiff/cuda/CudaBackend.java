@@ -13,6 +13,7 @@ import dev.autodiff.core.Storage;
 import dev.autodiff.core.UnaryOp;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * The CUDA backend: device storages from a caching allocator and our own kernels (kernels.cu,
@@ -180,6 +181,19 @@ public final class CudaBackend implements Backend {
     }
   }
 
+  /** A new storage of {@code n} elements that {@code launch} fills; freed if the launch fails. */
+  private static CudaStorage produce(CudaContext c, DType dtype, long n,
+      Consumer<CudaStorage> launch) {
+    CudaStorage y = c.allocate(dtype, n);
+    try {
+      launch.accept(y);
+      return y;
+    } catch (RuntimeException | Error e) {
+      y.dispose();
+      throw e;
+    }
+  }
+
   private static void disposeIfTemporary(CudaStorage made, Storage original) {
     if (made != original) {
       made.dispose();
@@ -188,10 +202,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public Storage full(Device device, DType dtype, long n, double value) {
-    CudaContext c = CudaContext.of(device);
-    CudaStorage s = c.allocate(dtype, n);
-    fill(s, value);
-    return s;
+    return produce(CudaContext.of(device), dtype, n, s -> fill(s, value));
   }
 
   @Override
@@ -201,10 +212,8 @@ public final class CudaBackend implements Backend {
       return x;
     }
     CudaContext c = x.context();
-    CudaStorage y = c.allocate(to, x.size());
-    c.launch1d("cast_" + type(x.dtype()) + "_" + type(to), x.size(),
-        new KernelArgs().ptr(x).ptr(y).i64(x.size()));
-    return y;
+    return produce(c, to, x.size(), y -> c.launch1d("cast_" + type(x.dtype()) + "_" + type(to),
+        x.size(), new KernelArgs().ptr(x).ptr(y).i64(x.size())));
   }
 
   @Override
@@ -261,10 +270,8 @@ public final class CudaBackend implements Backend {
       throw notForInt64(lower(op));
     }
     CudaContext c = x.context();
-    CudaStorage y = c.allocate(x.dtype(), x.size());
-    c.launch1d("unary_" + type(x.dtype()), x.size(),
-        new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q));
-    return y;
+    return produce(c, x.dtype(), x.size(), y -> c.launch1d("unary_" + type(x.dtype()), x.size(),
+        new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q)));
   }
 
   @Override
@@ -277,37 +284,52 @@ public final class CudaBackend implements Backend {
     }
     CudaContext c = a.context();
     long n = out.numel();
-    CudaStorage y = c.allocate(a.dtype(), n);
     String t = type(a.dtype());
+    String kernel;
+    KernelArgs args = new KernelArgs().i32(op.ordinal());
     if (aShape.equals(out) && bShape.equals(out)) {
-      c.launch1d("binary_same_" + t, n,
-          new KernelArgs().i32(op.ordinal()).ptr(a).ptr(b).ptr(y).i64(n));
+      kernel = "binary_same_" + t;
+      args.ptr(a).ptr(b);
     } else if (bShape.numel() == 1 && aShape.equals(out)) {
-      c.launch1d("binary_scalar_" + t, n,
-          new KernelArgs().i32(op.ordinal()).ptr(a).ptr(b).ptr(y).i64(n).i32(0));
+      kernel = "binary_scalar_" + t;
+      args.ptr(a).ptr(b);
     } else if (aShape.numel() == 1 && bShape.equals(out)) {
-      c.launch1d("binary_scalar_" + t, n,
-          new KernelArgs().i32(op.ordinal()).ptr(b).ptr(a).ptr(y).i64(n).i32(1));
+      kernel = "binary_scalar_" + t;
+      args.ptr(b).ptr(a);
     } else {
-      c.launch1d("binary_broadcast_" + t, n, new KernelArgs().i32(op.ordinal()).ptr(a).ptr(b)
-          .ptr(y).i64(n).struct(CudaLayout.broadcast(out, aShape, bShape)));
+      kernel = "binary_broadcast_" + t;
+      args.ptr(a).ptr(b);
     }
-    return y;
+    // The layout is built (and may be rejected) before anything is allocated.
+    int[] layout = kernel.startsWith("binary_broadcast") ? CudaLayout.broadcast(out, aShape, bShape)
+        : null;
+    boolean scalarFirst = aShape.numel() == 1 && !aShape.equals(out);
+    return produce(c, a.dtype(), n, y -> {
+      args.ptr(y).i64(n);
+      if (layout != null) {
+        args.struct(layout);
+      } else if (kernel.startsWith("binary_scalar")) {
+        args.flag(scalarFirst);
+      }
+      c.launch1d(kernel, n, args);
+    });
   }
 
   @Override
   public Storage where(Storage cs, Shape cShape, Storage as, Shape aShape, Storage bs,
       Shape bShape, Shape out) {
-    CudaStorage cond = cuda(cast(cs, DType.FLOAT64));
     CudaStorage a = cuda(as);
     CudaStorage b = cuda(bs);
     CudaContext c = a.context();
     long n = out.numel();
-    CudaStorage y = c.allocate(a.dtype(), n);
-    c.launch1d("where_" + type(a.dtype()), n, new KernelArgs().ptr(cond).ptr(a).ptr(b).ptr(y)
-        .i64(n).struct(CudaLayout.broadcast(out, cShape, aShape, bShape)));
-    disposeIfTemporary(cond, cs);
-    return y;
+    int[] layout = CudaLayout.broadcast(out, cShape, aShape, bShape);
+    CudaStorage cond = cuda(cast(cs, DType.FLOAT64));
+    try {
+      return produce(c, a.dtype(), n, y -> c.launch1d("where_" + type(a.dtype()), n,
+          new KernelArgs().ptr(cond).ptr(a).ptr(b).ptr(y).i64(n).struct(layout)));
+    } finally {
+      disposeIfTemporary(cond, cs);
+    }
   }
 
   @Override
@@ -315,10 +337,9 @@ public final class CudaBackend implements Backend {
     CudaStorage x = cuda(xs);
     CudaContext c = x.context();
     long n = out.numel();
-    CudaStorage y = c.allocate(x.dtype(), n);
-    c.launch1d("strided_copy_" + width(x.dtype()), n,
-        new KernelArgs().ptr(x).ptr(y).i64(n).struct(CudaLayout.broadcast(out, shape)));
-    return y;
+    int[] layout = CudaLayout.broadcast(out, shape);
+    return produce(c, x.dtype(), n, y -> c.launch1d("strided_copy_" + width(x.dtype()), n,
+        new KernelArgs().ptr(x).ptr(y).i64(n).struct(layout)));
   }
 
   // ---- reductions ---------------------------------------------------------------------------
@@ -339,25 +360,25 @@ public final class CudaBackend implements Backend {
     }
     CudaContext c = x.context();
     long count = (long) outer * inner;
-    CudaStorage y = c.allocate(index ? DType.INT64 : x.dtype(), count);
-    if (count == 0) {
-      return y;
-    }
-    if (n == 0) {
-      c.zero(y); // an empty sum
-      return y;
-    }
     String kernel = (index ? "arg" : "") + "reduce_" + (inner == 1 ? "rows_" : "columns_")
         + type(x.dtype());
-    KernelArgs args = new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i32(outer).i32(n);
-    if (inner == 1) {
-      c.launch(kernel, Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1,
-          Geometry.rowThreads(n), 1, args);
-    } else {
-      c.launch(kernel, Geometry.tiles(inner, 32), Math.min(outer, Geometry.MAX_GRID_YZ), 1, 32, 8,
-          args.i32(inner));
-    }
-    return y;
+    return produce(c, index ? DType.INT64 : x.dtype(), count, y -> {
+      if (count == 0) {
+        return;
+      }
+      if (n == 0) {
+        c.zero(y); // an empty sum
+        return;
+      }
+      KernelArgs args = new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i32(outer).i32(n);
+      if (inner == 1) {
+        c.launch(kernel, Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1,
+            Geometry.rowThreads(n), 1, args);
+      } else {
+        c.launch(kernel, Geometry.tiles(inner, 32), Math.min(outer, Geometry.MAX_GRID_YZ), 1, 32,
+            8, args.i32(inner));
+      }
+    });
   }
 
   @Override
@@ -370,20 +391,20 @@ public final class CudaBackend implements Backend {
     int n = shape.size(axis);
     int inner = shape.inner(axis);
     CudaContext c = x.context();
-    CudaStorage y = c.allocate(x.dtype(), x.size());
-    if (x.size() == 0) {
-      return y;
-    }
     String t = type(x.dtype());
-    if (inner == 1) {
-      c.launch("softmax_rows_" + t, Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1,
-          Geometry.rowThreads(n), 1,
-          new KernelArgs().ptr(x).ptr(y).i32(outer).i32(n).flag(log));
-    } else {
-      c.launch1d("softmax_columns_" + t, (long) outer * inner,
-          new KernelArgs().ptr(x).ptr(y).i32(outer).i32(n).i32(inner).flag(log));
-    }
-    return y;
+    return produce(c, x.dtype(), x.size(), y -> {
+      if (x.size() == 0) {
+        return;
+      }
+      if (inner == 1) {
+        c.launch("softmax_rows_" + t, Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1,
+            Geometry.rowThreads(n), 1,
+            new KernelArgs().ptr(x).ptr(y).i32(outer).i32(n).flag(log));
+      } else {
+        c.launch1d("softmax_columns_" + t, (long) outer * inner,
+            new KernelArgs().ptr(x).ptr(y).i32(outer).i32(n).i32(inner).flag(log));
+      }
+    });
   }
 
   // ---- linear algebra -----------------------------------------------------------------------
@@ -401,17 +422,19 @@ public final class CudaBackend implements Backend {
     int m = out.size(r - 2);
     int n = out.size(r - 1);
     int k = transA ? aShape.size(-2) : aShape.size(-1);
-    CudaStorage y = c.allocate(a.dtype(), out.numel());
-    if (out.numel() == 0) {
-      return y;
+    if (Geometry.tiles(n, 64) > Geometry.MAX_GRID_YZ) {
+      throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need more"
+          + " tiles than a grid's " + Geometry.MAX_GRID_YZ + "; split the product");
     }
     Shape batch = Shape.of(Arrays.copyOf(out.toArray(), r - 2));
-    int batches = (int) batch.numel();
     long[] aOff = MatmulPlan.batchOffsets(aShape, batch);
     long[] bOff = MatmulPlan.batchOffsets(bShape, batch);
     MatmulPlan plan = MatmulPlan.of(aOff, bOff, bShape.rank() == 2 && !transA, m, k);
-    new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k).run(plan);
-    return y;
+    return produce(c, a.dtype(), out.numel(), y -> {
+      if (out.numel() > 0) {
+        new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k).run(plan);
+      }
+    });
   }
 
   /** One product's operands and sizes, launched as the plan says. */
@@ -460,11 +483,10 @@ public final class CudaBackend implements Backend {
     private void launch(int m, int batches, long aAt, long bAt, long yAt, long aStride,
         long bStride) {
       int tile = MatmulPlan.tile(m, n, batches, c.multiprocessors());
-      int gridY = Geometry.tiles(n, tile);
-      if (gridY > Geometry.MAX_GRID_YZ) {
-        throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need "
-            + gridY + " tiles of " + tile + ", more than a grid's " + Geometry.MAX_GRID_YZ);
+      if (Geometry.tiles(n, tile) > Geometry.MAX_GRID_YZ) {
+        tile = 64; // the caller checked that 64-column tiles fit the grid
       }
+      int gridY = Geometry.tiles(n, tile);
       String kernel = "matmul_" + type(a.dtype()) + "_" + tile;
       c.launch(kernel, Geometry.tiles(m, tile), gridY, batches, 256, 1, new KernelArgs()
           .address(a.address() + aAt * w).address(b.address() + bAt * w)
@@ -480,25 +502,20 @@ public final class CudaBackend implements Backend {
     CudaStorage x = cuda(xs);
     CudaContext c = x.context();
     long total = shape.numel();
-    CudaStorage y = c.allocate(x.dtype(), total);
-    if (total == 0) {
-      return y;
-    }
     int r = shape.rank();
-    if (MatmulPlan.swapsLastTwo(perm)) {
+    if (total > 0 && MatmulPlan.swapsLastTwo(perm)) {
       int rows = shape.size(r - 2);
       int cols = shape.size(r - 1);
       long batches = total / ((long) rows * cols);
       if (batches <= Geometry.MAX_GRID_YZ && Geometry.tiles(rows, 32) <= Geometry.MAX_GRID_YZ) {
-        c.launch("transpose_" + width(x.dtype()), Geometry.tiles(cols, 32),
-            Geometry.tiles(rows, 32), (int) batches, 32, 8,
-            new KernelArgs().ptr(x).ptr(y).i32(rows).i32(cols));
-        return y;
+        return produce(c, x.dtype(), total, y -> c.launch("transpose_" + width(x.dtype()),
+            Geometry.tiles(cols, 32), Geometry.tiles(rows, 32), (int) batches, 32, 8,
+            new KernelArgs().ptr(x).ptr(y).i32(rows).i32(cols)));
       }
     }
-    c.launch1d("strided_copy_" + width(x.dtype()), total,
-        new KernelArgs().ptr(x).ptr(y).i64(total).struct(CudaLayout.permute(shape, perm)));
-    return y;
+    int[] layout = CudaLayout.permute(shape, perm);
+    return produce(c, x.dtype(), total, y -> c.launch1d("strided_copy_" + width(x.dtype()), total,
+        new KernelArgs().ptr(x).ptr(y).i64(total).struct(layout)));
   }
 
   /** Copies {@code rows} runs of {@code len} elements between pitched positions. */
@@ -521,9 +538,8 @@ public final class CudaBackend implements Backend {
     int n = shape.size(axis);
     int inner = shape.inner(axis);
     int m = to - from;
-    CudaStorage y = x.context().allocate(x.dtype(), (long) outer * m * inner);
-    copyRows(x, (long) from * inner, y, 0, outer, m * inner, n * inner, m * inner);
-    return y;
+    return produce(x.context(), x.dtype(), (long) outer * m * inner,
+        y -> copyRows(x, (long) from * inner, y, 0, outer, m * inner, n * inner, m * inner));
   }
 
   @Override
@@ -532,10 +548,10 @@ public final class CudaBackend implements Backend {
     int outer = shape.outer(axis);
     int m = shape.size(axis);
     int inner = shape.inner(axis);
-    CudaStorage y = x.context().allocate(x.dtype(), (long) outer * total * inner);
-    x.context().zero(y);
-    copyRows(x, 0, y, (long) from * inner, outer, m * inner, m * inner, total * inner);
-    return y;
+    return produce(x.context(), x.dtype(), (long) outer * total * inner, y -> {
+      x.context().zero(y);
+      copyRows(x, 0, y, (long) from * inner, outer, m * inner, m * inner, total * inner);
+    });
   }
 
   @Override
@@ -547,130 +563,115 @@ public final class CudaBackend implements Backend {
       total += s.size(axis);
     }
     CudaStorage first = cuda(xs[0]);
-    CudaStorage y = first.context().allocate(first.dtype(), (long) outer * total * inner);
-    int at = 0;
-    for (int t = 0; t < xs.length; t++) {
-      int m = shapes[t].size(axis);
-      copyRows(cuda(xs[t]), 0, y, (long) at * inner, outer, m * inner, m * inner, total * inner);
-      at += m;
-    }
-    return y;
+    int rowLength = total * inner;
+    return produce(first.context(), first.dtype(), (long) outer * rowLength, y -> {
+      int at = 0;
+      for (int t = 0; t < xs.length; t++) {
+        int m = shapes[t].size(axis);
+        copyRows(cuda(xs[t]), 0, y, (long) at * inner, outer, m * inner, m * inner, rowLength);
+        at += m;
+      }
+    });
   }
 
   /**
-   * Runs an indexing kernel that records an out-of-range index in a two-long error buffer, which
-   * is read back (waiting for the kernel) and turned into the CPU backend's exception.
+   * Fails as the CPU backend does when one of the first {@code count} indices lies outside [0,
+   * n): a kernel finds the first such position, which is read back (waiting for the stream), and
+   * its value named. Runs before the indexing kernel, which skips such indices.
    */
-  private static void checkedIndexing(CudaContext c, String op, int axisSize, long work,
-      String kernel, KernelArgs args) {
-    if (work == 0) {
+  private static void checkIndices(String op, CudaStorage index, long count, int n) {
+    if (count == 0) {
       return;
     }
-    CudaStorage err = c.allocate(DType.INT64, 2);
+    CudaContext c = index.context();
+    CudaStorage firstBad = c.allocate(DType.INT64, 1);
     try {
-      c.zero(err);
-      c.launch1d(kernel, work, args.ptr(err));
-      long[] e = new long[2];
-      c.download(err, 2, 8, (b, from, n) -> b.asLongBuffer().get(e, from, n));
-      if (e[0] != 0) {
+      c.memset(firstBad, 0xff); // all ones: no position found
+      c.launch1d("check_index", count,
+          new KernelArgs().ptr(index).i64(count).i32(n).ptr(firstBad));
+      long[] at = new long[1];
+      c.download(firstBad, 1, 8, (b, from, k) -> b.asLongBuffer().get(at, from, k));
+      if (at[0] != -1) {
+        long[] value = new long[1];
+        c.download(index, at[0], 1, 8, (b, from, k) -> b.asLongBuffer().get(value, from, k));
         throw new IllegalArgumentException(
-            op + ": index " + e[1] + " is out of range for an axis of size " + axisSize);
+            op + ": index " + value[0] + " is out of range for an axis of size " + n);
       }
     } finally {
-      err.dispose();
+      firstBad.dispose();
     }
   }
 
   @Override
   public Storage indexSelect(Storage xs, Shape shape, int axis, Storage index, int count) {
     CudaStorage x = cuda(xs);
+    CudaStorage idx = cuda(index);
     int outer = shape.outer(axis);
     int n = shape.size(axis);
     int inner = shape.inner(axis);
-    CudaContext c = x.context();
+    checkIndices("indexSelect", idx, outer == 0 ? 0 : count, n);
     long total = (long) outer * count * inner;
-    CudaStorage y = c.allocate(x.dtype(), total);
-    try {
-      checkedIndexing(c, "indexSelect", n, total, "index_select_" + width(x.dtype()),
-          new KernelArgs().ptr(x).ptr(cuda(index)).ptr(y).i32(outer).i32(n).i32(count)
-              .i32(inner));
-    } catch (RuntimeException e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    CudaContext c = x.context();
+    return produce(c, x.dtype(), total, y -> c.launch1d("index_select_" + width(x.dtype()), total,
+        new KernelArgs().ptr(x).ptr(idx).ptr(y).i32(outer).i32(n).i32(count).i32(inner)));
   }
 
   @Override
   public Storage indexAdd(Storage src, Shape srcShape, int axis, Storage index, Shape out) {
     CudaStorage s = cuda(src);
+    CudaStorage idx = cuda(index);
     int outer = srcShape.outer(axis);
     int count = srcShape.size(axis);
     int inner = srcShape.inner(axis);
     int n = out.size(axis);
+    checkIndices("indexAdd", idx, outer == 0 ? 0 : count, n);
     CudaContext c = s.context();
-    CudaStorage y = c.allocate(s.dtype(), out.numel());
-    c.zero(y);
-    try {
-      checkedIndexing(c, "indexAdd", n, (long) outer * count * inner,
-          "index_add_" + type(s.dtype()), new KernelArgs().ptr(s).ptr(cuda(index)).ptr(y)
-              .i32(outer).i32(count).i32(inner).i32(n));
-    } catch (RuntimeException e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    long work = (long) outer * count * inner;
+    return produce(c, s.dtype(), out.numel(), y -> {
+      c.zero(y);
+      c.launch1d("index_add_" + type(s.dtype()), work, new KernelArgs().ptr(s).ptr(idx).ptr(y)
+          .i32(outer).i32(count).i32(inner).i32(n));
+    });
   }
 
   @Override
   public Storage gather(Storage xs, Shape shape, int axis, Storage index, Shape indexShape) {
     CudaStorage x = cuda(xs);
-    CudaContext c = x.context();
+    CudaStorage idx = cuda(index);
     long total = indexShape.numel();
-    CudaStorage y = c.allocate(x.dtype(), total);
-    try {
-      checkedIndexing(c, "gather", shape.size(axis), total, "gather_" + width(x.dtype()),
-          new KernelArgs().ptr(x).ptr(cuda(index)).ptr(y).i64(total).i32(indexShape.size(axis))
-              .i32(indexShape.inner(axis)).i32(shape.size(axis)));
-    } catch (RuntimeException e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    int n = shape.size(axis);
+    checkIndices("gather", idx, total, n);
+    CudaContext c = x.context();
+    return produce(c, x.dtype(), total, y -> c.launch1d("gather_" + width(x.dtype()), total,
+        new KernelArgs().ptr(x).ptr(idx).ptr(y).i64(total).i32(indexShape.size(axis))
+            .i32(indexShape.inner(axis)).i32(n)));
   }
 
   @Override
   public Storage scatterAdd(Storage src, Shape indexShape, int axis, Storage index, Shape out) {
     CudaStorage s = cuda(src);
-    CudaContext c = s.context();
-    CudaStorage y = c.allocate(s.dtype(), out.numel());
-    c.zero(y);
+    CudaStorage idx = cuda(index);
     long total = indexShape.numel();
-    try {
-      checkedIndexing(c, "scatterAdd", out.size(axis), total, "scatter_add_" + type(s.dtype()),
-          new KernelArgs().ptr(s).ptr(cuda(index)).ptr(y).i64(total).i32(indexShape.size(axis))
-              .i32(indexShape.inner(axis)).i32(out.size(axis)));
-    } catch (RuntimeException e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    int n = out.size(axis);
+    checkIndices("scatterAdd", idx, total, n);
+    CudaContext c = s.context();
+    return produce(c, s.dtype(), out.numel(), y -> {
+      c.zero(y);
+      c.launch1d("scatter_add_" + type(s.dtype()), total, new KernelArgs().ptr(s).ptr(idx).ptr(y)
+          .i64(total).i32(indexShape.size(axis)).i32(indexShape.inner(axis)).i32(n));
+    });
   }
 
   @Override
   public Storage oneHot(Storage labels, int classes, DType dtype) {
     CudaStorage l = cuda(labels);
+    checkIndices("oneHot", l, l.size(), classes);
     CudaContext c = l.context();
-    CudaStorage y = c.allocate(dtype, l.size() * classes);
-    c.zero(y);
-    try {
-      checkedIndexing(c, "oneHot", classes, l.size(), "one_hot_" + type(dtype),
+    return produce(c, dtype, l.size() * classes, y -> {
+      c.zero(y);
+      c.launch1d("one_hot_" + type(dtype), l.size(),
           new KernelArgs().ptr(l).ptr(y).i64(l.size()).i32(classes));
-    } catch (RuntimeException e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    });
   }
 
   // ---- fused parameter updates --------------------------------------------------------------

@@ -81,6 +81,10 @@ final class CudaContext implements DeviceMemory {
     this.allocator = new CachingAllocator(this, device.toString());
     check(cuMemAllocHost(staging, STAGING_BYTES), "cuMemAllocHost");
     this.stagingBuffer = staging.getByteBuffer(0, STAGING_BYTES);
+    if (stagingBuffer == null) {
+      throw new IllegalStateException(device + ": JCuda gave the pinned staging buffer no"
+          + " ByteBuffer view");
+    }
   }
 
   private static int attribute(CUdevice dev, int attribute) {
@@ -151,6 +155,7 @@ final class CudaContext implements DeviceMemory {
 
   /** An uninitialised storage of {@code n} elements. */
   CudaStorage allocate(DType dtype, long n) {
+    enter(); // every caller goes on to queue work on this context
     long bytes = Math.max(1, n) * dtype.byteSize();
     return new CudaStorage(this, dtype, n, allocator.allocate(bytes));
   }
@@ -188,15 +193,22 @@ final class CudaContext implements DeviceMemory {
     return new long[] {free[0], total[0]};
   }
 
-  /** Sets {@code bytes} bytes of {@code s} to zero, in stream order. */
-  void zero(CudaStorage s) {
+  /** Sets every byte of {@code s} to {@code value}, in stream order. */
+  void memset(CudaStorage s, int value) {
+    enter();
     if (s.size() > 0) {
-      check(cuMemsetD8Async(s.pointer(), (byte) 0, s.bytes(), stream), "cuMemsetD8Async");
+      check(cuMemsetD8Async(s.pointer(), (byte) value, s.bytes(), stream), "cuMemsetD8Async");
     }
+  }
+
+  /** Sets every byte of {@code s} to zero, in stream order. */
+  void zero(CudaStorage s) {
+    memset(s, 0);
   }
 
   /** Copies all of {@code src} over {@code dst} (same size in bytes), in stream order. */
   void copy(CudaStorage src, CudaStorage dst) {
+    enter();
     if (src.bytes() > 0) {
       check(cuMemcpyDtoDAsync(dst.pointer(), src.pointer(), src.bytes(), stream),
           "cuMemcpyDtoDAsync");
@@ -218,6 +230,7 @@ final class CudaContext implements DeviceMemory {
    * staging buffer, waiting for each chunk's previous copy before overwriting the buffer.
    */
   void upload(CudaStorage dst, long n, int width, ChunkWriter writer) {
+    enter();
     int chunk = STAGING_BYTES / width;
     stagingLock.lock();
     try {
@@ -237,12 +250,18 @@ final class CudaContext implements DeviceMemory {
 
   /** Copies {@code n} elements of {@code src} to the host through the staging buffer. */
   void download(CudaStorage src, long n, int width, ChunkReader reader) {
+    download(src, 0, n, width, reader);
+  }
+
+  /** Copies elements [first, first + n) of {@code src} to the host. */
+  void download(CudaStorage src, long first, long n, int width, ChunkReader reader) {
+    enter();
     int chunk = STAGING_BYTES / width;
     stagingLock.lock();
     try {
       for (long at = 0; at < n; at += chunk) {
         int len = (int) Math.min(chunk, n - at);
-        CUdeviceptr from = src.pointer().withByteOffset(at * width);
+        CUdeviceptr from = src.pointer().withByteOffset((first + at) * width);
         check(cuMemcpyDtoHAsync(staging, from, (long) len * width, stream), "cuMemcpyDtoHAsync");
         synchronize();
         ByteBuffer b = stagingBuffer.duplicate().order(stagingBuffer.order());

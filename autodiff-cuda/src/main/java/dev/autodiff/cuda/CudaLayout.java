@@ -1,6 +1,7 @@
 package dev.autodiff.cuda;
 
 import dev.autodiff.core.Shape;
+import java.util.function.Supplier;
 
 /**
  * The {@code Layout} struct of kernels.cu: for up to three inputs, the stride of each output axis
@@ -23,7 +24,7 @@ final class CudaLayout {
     for (int k = 0; k < inputs.length; k++) {
       strides[k] = aligned(inputs[k], out);
     }
-    return pack("broadcast to " + out, out.toArray(), strides);
+    return pack(() -> "broadcast to " + out, out.toArray(), strides);
   }
 
   /** The layout of a permutation: output axis i walks input axis {@code perm[i]}. */
@@ -35,7 +36,7 @@ final class CudaLayout {
       dims[i] = in.size(perm[i]);
       stride[i] = own[perm[i]];
     }
-    return pack("permute of " + in, dims, new int[][] {stride});
+    return pack(() -> "permute of " + in, dims, new int[][] {stride});
   }
 
   /** Strides of {@code in} on the axes of {@code out}, 0 where in is broadcast. */
@@ -51,7 +52,7 @@ final class CudaLayout {
   }
 
   /** Drops size-1 axes, merges contiguous neighbours, and packs the struct's ints. */
-  static int[] pack(String what, int[] dims, int[][] strides) {
+  static int[] pack(Supplier<String> what, int[] dims, int[][] strides) {
     int n = strides.length;
     int[] d = new int[dims.length];
     int[][] s = new int[n][dims.length];
@@ -78,7 +79,7 @@ final class CudaLayout {
       }
     }
     if (rank > MAX_RANK) {
-      throw new UnsupportedOperationException("cuda: " + what + " needs " + rank
+      throw new UnsupportedOperationException("cuda: " + what.get() + " needs " + rank
           + " axes after merging contiguous ones; the CUDA kernels index at most " + MAX_RANK);
     }
     int[] packed = new int[INTS];

@@ -74,6 +74,7 @@ class KernelBinariesTest {
         }
       }
     }
+    names.add("check_index");
     return names;
   }
 
