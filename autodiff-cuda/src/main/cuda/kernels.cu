@@ -565,6 +565,62 @@ __device__ void softmaxColumns(const T* x, T* y, int outer, int n, int inner, in
 SOFTMAX(f32, float)
 SOFTMAX(f64, double)
 
+// ---- the fused softmax VJPs -----------------------------------------------------------------
+// softmax: y (g - sum(g y)); log-softmax: g - exp(y) sum(g); the sum in double, as the CPU's.
+
+template <typename T>
+__device__ __forceinline__ double backwardTerm(T y, T g, int log) {
+  return log ? (double)g : (double)g * (double)y;
+}
+template <typename T>
+__device__ __forceinline__ T backwardOf(T y, T g, double s, int log) {
+  return (T)(log ? (double)g - exp((double)y) * s : (double)y * ((double)g - s));
+}
+
+template <typename T>
+__device__ void softmaxBackwardRows(const T* y, const T* g, T* o, int outer, int n, int log) {
+  __shared__ double sums[32];
+  for (int row = blockIdx.x; row < outer; row += gridDim.x) {
+    long long base = (long long)row * n;
+    double s = 0;
+    for (int k = threadIdx.x; k < n; k += blockDim.x)
+      s += backwardTerm(y[base + k], g[base + k], log);
+    s = blockSum(s, sums);
+    for (int k = threadIdx.x; k < n; k += blockDim.x)
+      o[base + k] = backwardOf(y[base + k], g[base + k], s, log);
+  }
+}
+
+template <typename T>
+__device__ void softmaxBackwardColumns(const T* y, const T* g, T* o, int outer, int n, int inner,
+                                       int log) {
+  long long count = (long long)outer * inner;
+  GRID_STRIDE(p, count) {
+    long long base = (p / inner) * n * inner + p % inner;
+    double s = 0;
+    for (int k = 0; k < n; k++) {
+      long long at = base + (long long)k * inner;
+      s += backwardTerm(y[at], g[at], log);
+    }
+    for (int k = 0; k < n; k++) {
+      long long at = base + (long long)k * inner;
+      o[at] = backwardOf(y[at], g[at], s, log);
+    }
+  }
+}
+
+#define SOFTMAX_BACKWARD(suffix, T)                                                            \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      softmax_backward_rows_##suffix(const T* y, const T* g, T* o, int outer, int n, int log) { \
+    softmaxBackwardRows<T>(y, g, o, outer, n, log);                                             \
+  }                                                                                            \
+  extern "C" __global__ void softmax_backward_columns_##suffix(                                \
+      const T* y, const T* g, T* o, int outer, int n, int inner, int log) {                    \
+    softmaxBackwardColumns<T>(y, g, o, outer, n, inner, log);                                   \
+  }
+SOFTMAX_BACKWARD(f32, float)
+SOFTMAX_BACKWARD(f64, double)
+
 // ---- matmul ---------------------------------------------------------------------------------
 
 // C[b] = op(A[b]) op(B[b]) for row-major matrices, op transposing when its flag is set. A block

@@ -81,6 +81,34 @@ public interface Backend {
   /** Softmax, or log-softmax when {@code log}, along {@code axis}, stable for large logits. */
   Storage softmax(Storage x, Shape shape, int axis, boolean log);
 
+  /**
+   * The VJP of softmax along {@code axis} from its output {@code y} and cotangent {@code g} (one
+   * shape and dtype): {@code y (g - sum(g y))}; with {@code log}, of logSoftmax: {@code g - exp(y)
+   * sum(g)}. This default composes the primitives above; a backend fuses it into one pass.
+   */
+  default Storage softmaxBackward(Storage y, Storage g, Shape shape, int axis, boolean log) {
+    Shape kept = shape.reduce(axis, true);
+    Storage sum;
+    Storage scaled;
+    Storage result;
+    if (log) {
+      sum = reduce(ReduceOp.SUM, g, shape, axis);
+      Storage e = unary(UnaryOp.EXP, y, 0, 0);
+      scaled = binary(BinaryOp.MUL, e, shape, sum, kept, shape);
+      e.free();
+      result = binary(BinaryOp.SUB, g, shape, scaled, shape, shape);
+    } else {
+      Storage gy = binary(BinaryOp.MUL, g, shape, y, shape, shape);
+      sum = reduce(ReduceOp.SUM, gy, shape, axis);
+      gy.free();
+      scaled = binary(BinaryOp.SUB, g, shape, sum, kept, shape);
+      result = binary(BinaryOp.MUL, y, shape, scaled, shape, shape);
+    }
+    sum.free(); // intermediates no tensor owns: device memory is not left to the collector
+    scaled.free();
+    return result;
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   /**

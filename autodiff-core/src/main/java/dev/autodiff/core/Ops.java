@@ -169,20 +169,55 @@ public final class Ops {
         return one(g.reshape(kept).mul(c.input(0).softmax(c.axis)));
       });
 
-  /** A fused, stable softmax; VJP y (g - sum(g y)), as PyTorch's _softmax_backward_data. */
+  /**
+   * softmax's VJP in one fused pass, from its output y (input 0) and the cotangent g (input 1):
+   * {@code y (g - sum(g y))}, as PyTorch's _softmax_backward_data. Differentiable, for second
+   * derivatives: the map is linear in g (so its VJP to g is itself) and its VJP to y is {@code u (g
+   * - sum(g y)) - g sum(u y)}.
+   */
+  public static final Op SOFTMAX_BACKWARD = Op.builtin("softmaxBackward",
+      (c, x) -> make(x[0], x[0].backend().softmaxBackward(x[0].storage(), x[1].storage(),
+          x[0].shape(), c.axis, false), x[0].shape()),
+      (c, u) -> {
+        Tensor y = c.input(0);
+        Tensor g = c.input(1);
+        Tensor toY = u.mul(g.sub(g.mul(y).sum(c.axis, true)))
+            .sub(g.mul(u.mul(y).sum(c.axis, true)));
+        return new Tensor[] {toY, softmaxBackward(Ops.SOFTMAX_BACKWARD, y, u, c.axis)};
+      });
+
+  /**
+   * logSoftmax's VJP in one fused pass, from its output y and the cotangent g: {@code g - exp(y)
+   * sum(g)}. Its VJP to g is {@code u - sum(u exp(y))}, to y {@code -u exp(y) sum(g)}.
+   */
+  public static final Op LOG_SOFTMAX_BACKWARD = Op.builtin("logSoftmaxBackward",
+      (c, x) -> make(x[0], x[0].backend().softmaxBackward(x[0].storage(), x[1].storage(),
+          x[0].shape(), c.axis, true), x[0].shape()),
+      (c, u) -> {
+        Tensor e = c.input(0).exp();
+        Tensor toY = u.mul(e).mul(c.input(1).sum(c.axis, true)).neg();
+        Tensor toG = u.sub(u.mul(e).sum(c.axis, true));
+        return new Tensor[] {toY, toG};
+      });
+
+  /** A fused, stable softmax; its VJP is the fused {@link #SOFTMAX_BACKWARD}. */
   public static final Op SOFTMAX = Op.builtin("softmax",
       (c, x) -> make(x[0], x[0].backend().softmax(x[0].storage(), x[0].shape(), c.axis, false),
           x[0].shape()),
-      (c, g) -> {
-        Tensor y = c.output();
-        return one(y.mul(g.sub(g.mul(y).sum(c.axis, true))));
-      });
+      (c, g) -> one(softmaxBackward(SOFTMAX_BACKWARD, c.output(), g, c.axis)));
 
-  /** A fused, stable logSoftmax; VJP g - exp(y) sum(g). */
+  /** A fused, stable logSoftmax; its VJP is the fused {@link #LOG_SOFTMAX_BACKWARD}. */
   public static final Op LOG_SOFTMAX = Op.builtin("logSoftmax",
       (c, x) -> make(x[0], x[0].backend().softmax(x[0].storage(), x[0].shape(), c.axis, true),
           x[0].shape()),
-      (c, g) -> one(g.sub(c.output().exp().mul(g.sum(c.axis, true)))));
+      (c, g) -> one(softmaxBackward(LOG_SOFTMAX_BACKWARD, c.output(), g, c.axis)));
+
+  /** Applies one of the fused softmax VJPs to output y and cotangent g along a (normal) axis. */
+  static Tensor softmaxBackward(Op op, Tensor y, Tensor g, int axis) {
+    OpContext c = new OpContext();
+    c.axis = axis;
+    return op.run(c, y, g.dtype() == y.dtype() ? g : g.to(y.dtype()));
+  }
 
   // ---- linear algebra -----------------------------------------------------------------------
 

@@ -36,6 +36,19 @@ class GradientTest {
       Function<Tensor[], Tensor> f) {
   }
 
+  /**
+   * The VJP of f at x for cotangent g, recorded so that it can be differentiated again; under the
+   * finite differences' noGrad, the same value from its textbook formula.
+   */
+  private static Tensor softmaxVjp(boolean log, Tensor x, Tensor g) {
+    if (!Autograd.isGradEnabled()) {
+      Tensor y = log ? x.logSoftmax(1) : x.softmax(1);
+      return log ? g.sub(y.exp().mul(g.sum(1, true))) : y.mul(g.sub(g.mul(y).sum(1, true)));
+    }
+    Tensor y = log ? x.logSoftmax(1) : x.softmax(1);
+    return Autograd.grad(List.of(y), List.of(g), List.of(x), true, true).get(0);
+  }
+
   /** Inputs: alternating data arrays and shapes. */
   private static Case check(String op, String what, Function<Tensor[], Tensor> f,
       Object... dataAndShapes) {
@@ -280,6 +293,13 @@ class GradientTest {
     c.add(check("logSoftmax", "axis 1", x -> x[0].logSoftmax(1), uniform(58, -2, 2, m23), m23));
     c.add(check("logSoftmax", "axis -2", x -> x[0].logSoftmax(-2), uniform(59, -2, 2, m23),
         m23));
+    // The fused VJPs, differentiated in the point (input 0) and the cotangent (input 1).
+    c.add(check("softmaxBackward", "axis 1, point and cotangent",
+        x -> softmaxVjp(false, x[0], x[1]), uniform(96, -2, 2, m23), m23,
+        uniform(97, -1, 1, m23), m23));
+    c.add(check("logSoftmaxBackward", "axis 1, point and cotangent",
+        x -> softmaxVjp(true, x[0], x[1]), uniform(98, -2, 2, m23), m23,
+        uniform(99, -1, 1, m23), m23));
 
     // linear algebra
     c.add(check("matmul", "[2,3] x [3,4]", x -> x[0].matmul(x[1]), uniform(60, -1, 1, m23), m23,

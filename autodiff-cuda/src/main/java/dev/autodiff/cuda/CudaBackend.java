@@ -407,6 +407,33 @@ public final class CudaBackend implements Backend {
     });
   }
 
+  @Override
+  public Storage softmaxBackward(Storage ys, Storage gs, Shape shape, int axis, boolean log) {
+    CudaStorage y = cuda(ys);
+    CudaStorage g = cuda(gs);
+    if (y.dtype() == DType.INT64) {
+      throw notForInt64("softmax");
+    }
+    int outer = shape.outer(axis);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    CudaContext c = y.context();
+    String t = type(y.dtype());
+    return produce(c, y.dtype(), y.size(), o -> {
+      if (y.size() == 0) {
+        return;
+      }
+      if (inner == 1) {
+        c.launch("softmax_backward_rows_" + t, Geometry.rowBlocks(outer, c.multiprocessors()), 1,
+            1, Geometry.rowThreads(n), 1,
+            new KernelArgs().ptr(y).ptr(g).ptr(o).i32(outer).i32(n).flag(log));
+      } else {
+        c.launch1d("softmax_backward_columns_" + t, (long) outer * inner,
+            new KernelArgs().ptr(y).ptr(g).ptr(o).i32(outer).i32(n).i32(inner).flag(log));
+      }
+    });
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   @Override

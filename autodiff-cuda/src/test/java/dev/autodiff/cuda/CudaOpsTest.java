@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autodiff.core.Autograd;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Tensor;
@@ -147,9 +148,19 @@ class CudaOpsTest {
         same("logSumExp" + at, v -> v.logSumExp(ax), x);
         same("softmax" + at, v -> v.softmax(ax), x);
         same("logSoftmax" + at, v -> v.logSoftmax(ax), x);
+        Tensor g = data(8, t, shape);
+        same("softmax backward" + at, v -> vjp(w -> w.softmax(ax), v, g), x);
+        same("logSoftmax backward" + at, v -> vjp(w -> w.logSoftmax(ax), v, g), x);
       }
       same("sum all of " + x.shape(), Tensor::sum, x);
     }
+  }
+
+  /** The VJP of f at x for cotangent g, on x's device. */
+  static Tensor vjp(UnaryOperator<Tensor> f, Tensor x, Tensor g) {
+    Tensor leaf = x.detach().requiresGrad();
+    return Autograd.grad(List.of(f.apply(leaf)), List.of(g.to(x.device())), List.of(leaf), false,
+        false).get(0);
   }
 
   @Test

@@ -228,6 +228,11 @@ public final class SecondDeviceBackend implements Backend {
     return out(CPU.softmax(in(x), shape, axis, log), x);
   }
 
+  @Override
+  public Storage softmaxBackward(Storage y, Storage g, Shape shape, int axis, boolean log) {
+    return out(CPU.softmaxBackward(in(y), in(g), shape, axis, log), y);
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   @Override

@@ -6,6 +6,7 @@ import static dev.autodiff.gradcheck.TensorArbitraries.shapes;
 import static dev.autodiff.gradcheck.TensorArbitraries.tensors;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.autodiff.core.Autograd;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Shape;
@@ -473,6 +474,37 @@ class OpPropertiesTest {
   void logSoftmaxMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     verify("logSoftmax", true, in -> in[0].logSoftmax(axis), (Tensor) c[0]);
+  }
+
+  /** A point, a cotangent of its shape, and an axis. */
+  @Provide
+  Arbitrary<Object[]> pointCotangentAndAxis() {
+    return smallNonEmpty().flatMap(s -> Combinators.combine(tensors(s, Domain.any()),
+        tensors(s, Domain.any()), axes(s)).as((x, g, axis) -> new Object[] {x, g, axis}));
+  }
+
+  /** The VJP of f at x for cotangent g, recorded (createGraph) so that it can be differentiated. */
+  private static Tensor recordedVjp(java.util.function.UnaryOperator<Tensor> f, Tensor x,
+      Tensor g) {
+    return Autograd.grad(List.of(f.apply(x)), List.of(g), List.of(x), true, true).get(0);
+  }
+
+  @Property(tries = TRIES)
+  @Covers("softmaxBackward")
+  void softmaxBackwardMatchesFiniteDifferencesInPointAndCotangent(
+      @ForAll("pointCotangentAndAxis") Object[] c) {
+    int axis = (Integer) c[2];
+    verify("softmaxBackward", true, in -> recordedVjp(x -> x.softmax(axis), in[0], in[1]),
+        (Tensor) c[0], (Tensor) c[1]);
+  }
+
+  @Property(tries = TRIES)
+  @Covers("logSoftmaxBackward")
+  void logSoftmaxBackwardMatchesFiniteDifferencesInPointAndCotangent(
+      @ForAll("pointCotangentAndAxis") Object[] c) {
+    int axis = (Integer) c[2];
+    verify("logSoftmaxBackward", true, in -> recordedVjp(x -> x.logSoftmax(axis), in[0], in[1]),
+        (Tensor) c[0], (Tensor) c[1]);
   }
 
   // ---- linear algebra and layout -------------------------------------------------------------

@@ -577,6 +577,26 @@ public final class CpuBackend implements Backend {
     return y;
   }
 
+  @Override
+  public Storage softmaxBackward(Storage ys, Storage gs, Shape shape, int axis, boolean log) {
+    CpuStorage y = cpu(ys);
+    CpuStorage g = cpu(gs);
+    int n = shape.size(axis);
+    int inner = shape.inner(axis);
+    int count = shape.outer(axis) * inner;
+    CpuStorage o = CpuStorage.allocate(y.dtype(), y.length());
+    if (y.dtype() == DType.FLOAT32) {
+      Parallel.forRange(count, 4L * n, (lo, hi) -> ReduceKernels.softmaxBackward(y.floats(),
+          g.floats(), o.floats(), n, inner, log, lo, hi));
+    } else if (y.dtype() == DType.FLOAT64) {
+      Parallel.forRange(count, 4L * n, (lo, hi) -> ReduceKernels.softmaxBackward(y.doubles(),
+          g.doubles(), o.doubles(), n, inner, log, lo, hi));
+    } else {
+      throw new UnsupportedOperationException("softmax is not defined for int64 tensors");
+    }
+    return o;
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   @Override

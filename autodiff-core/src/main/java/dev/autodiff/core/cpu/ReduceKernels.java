@@ -214,4 +214,39 @@ final class ReduceKernels {
       }
     }
   }
+
+  // ---- the fused softmax VJPs ------------------------------------------------------------------
+
+  /** y (g - sum(g y)), or with {@code log} g - exp(y) sum(g), per position of [outer, inner]. */
+  static void softmaxBackward(double[] y, double[] g, double[] o, int n, int inner, boolean log,
+      int from, int to) {
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      double s = 0;
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        s += log ? g[at] : g[at] * y[at];
+      }
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        o[at] = log ? g[at] - Math.exp(y[at]) * s : y[at] * (g[at] - s);
+      }
+    }
+  }
+
+  static void softmaxBackward(float[] y, float[] g, float[] o, int n, int inner, boolean log,
+      int from, int to) {
+    for (int p = from; p < to; p++) {
+      int base = (p / inner) * n * inner + p % inner;
+      double s = 0;
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        s += log ? g[at] : g[at] * (double) y[at];
+      }
+      for (int k = 0; k < n; k++) {
+        int at = base + k * inner;
+        o[at] = (float) (log ? g[at] - Math.exp(y[at]) * s : y[at] * (g[at] - s));
+      }
+    }
+  }
 }
