@@ -35,24 +35,20 @@ double seconds = (System.nanoTime() - start) / 1e9 / 10;
 System.out.printf("512 x 512 matmul on %s: %.2f ms, %.1f GFLOP/s%n", device, seconds * 1e3,
     2.0 * 512 * 512 * 512 / seconds / 1e9);
 
-// A few training steps of a small two-layer network on random data. Its parameters are made on
-// the device (to(device), then requiresGrad()), and so is the data: the rest is the same code as
-// on the CPU, optimizer included. It memorizes 256 random labels, so the loss falls from about
-// ln 10 = 2.3 towards 0.
+// A few training steps of a small two-layer network on random data. Layer.to(device) moves the
+// model's parameters (as model.to(device) in PyTorch; build the optimizer after it), and the data
+// goes there too: the rest is the same code as on the CPU, optimizer included. It memorizes 256
+// random labels, so the loss falls from about ln 10 = 2.3 towards 0.
 
 Random rnd = new Random(2);
-Tensor w1 = Tensor.randn(rnd, 64, 128).mul(0.1).to(device).requiresGrad();
-Tensor b1 = Tensor.zeros(128).to(device).requiresGrad();
-Tensor w2 = Tensor.randn(rnd, 128, 10).mul(0.1).to(device).requiresGrad();
-Tensor b2 = Tensor.zeros(10).to(device).requiresGrad();
+Layer model = MLP.of(rnd, ReLU::new, 64, 128, 10).to(device);
 Tensor x = Tensor.randn(rnd, 256, 64).to(device);
 Tensor y = Tensor.of(rnd.longs(256, 0, 10).toArray()).to(device);
-Optimizer opt = new Adam(List.of(w1, b1, w2, b2), 1e-2);
+Optimizer opt = new Adam(model.parameters(), 1e-2);
 for (int step = 1; step <= 100; step++) {
   try (var s = Tensors.scope()) {
     opt.zeroGrad();
-    Tensor logits = x.matmul(w1).add(b1).relu().matmul(w2).add(b2);
-    Tensor loss = Losses.softmaxCrossEntropy(logits, y);
+    Tensor loss = Losses.softmaxCrossEntropy(model.forward(x), y);
     loss.backward();
     opt.step();
     if (step == 1 || step % 25 == 0) {
@@ -60,4 +56,4 @@ for (int step = 1; step <= 100; step++) {
     }
   }
 }
-w1.grad().device()
+model.parameters().get(0).grad().device()

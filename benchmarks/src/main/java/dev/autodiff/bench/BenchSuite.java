@@ -109,7 +109,7 @@ public final class BenchSuite {
     return row;
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     java.util.Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -134,15 +134,17 @@ public final class BenchSuite {
     return Double.parseDouble(last.split(" ")[1]);
   }
 
-  private static void print(List<Row> rows, boolean vsTorch) {
+  /** The rows as a Markdown table; with {@code vsTorch}, PyTorch's figure and the ratio too. */
+  static void print(List<Row> rows, boolean vsTorch) {
     System.out.println(vsTorch ? "| benchmark | ours | PyTorch | ours / PyTorch |"
         : "| benchmark | ours |");
     System.out.println(vsTorch ? "| --- | --- | --- | --- |" : "| --- | --- |");
     for (Row r : rows) {
       String ours = String.format(Locale.ROOT, "%.4g %s", r.ours(), r.unit());
       if (vsTorch) {
-        System.out.printf(Locale.ROOT, "| %s | %s | %.4g %s | %s |%n", r.name(), ours, r.torch(),
-            r.unit(), r.ratio());
+        String torch = Double.isNaN(r.torch()) ? "-"
+            : String.format(Locale.ROOT, "%.4g %s", r.torch(), r.unit());
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", r.name(), ours, torch, r.ratio());
       } else {
         System.out.printf(Locale.ROOT, "| %s | %s |%n", r.name(), ours);
       }
