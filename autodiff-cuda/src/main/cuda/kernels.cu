@@ -74,6 +74,15 @@ template <typename T> __device__ __forceinline__ T minKeepNan(T a, T b) {
   return a < b ? a : b;
 }
 
+// Rounded separately, never fused into an FMA (which nvcc would do to `a * b + c`): the CPU
+// rounds each product and each sum, and so must these kernels to give its numbers.
+__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float add(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ float sub(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
+
 // Java's Math.pow where C's pow differs: pow(x, NaN) and pow(+-1, +-inf) are NaN in Java.
 template <typename T> __device__ __forceinline__ T javaPow(T a, T b) {
   if (b != b) return b;
@@ -621,6 +630,76 @@ __device__ void softmaxBackwardColumns(const T* y, const T* g, T* o, int outer, 
 SOFTMAX_BACKWARD(f32, float)
 SOFTMAX_BACKWARD(f64, double)
 
+// ---- fused softmax cross-entropy, one block per row of [rows, classes] -----------------------
+// Labels were checked on the host; the same roundings as the CPU backend's fused loops.
+
+template <typename T>
+__device__ double rowLogSumExpShift(const T* r, int classes, T* maxOut, Best<T>* bests,
+                                    double* sums) {
+  Best<T> b;
+  b.k = -1;
+  for (int k = threadIdx.x; k < classes; k += blockDim.x) {
+    Best<T> c;
+    c.v = r[k];
+    c.k = k;
+    b = better(b, c, true);
+  }
+  T m = blockBest(b, true, bests).v;
+  double s = 0;
+  for (int k = threadIdx.x; k < classes; k += blockDim.x) s += exp((double)r[k] - (double)m);
+  *maxOut = m;
+  return blockSum(s, sums);
+}
+
+template <typename T>
+__device__ void crossEntropy(const T* x, const long long* labels, T* loss, int rows,
+                             int classes) {
+  __shared__ double sums[32];
+  __shared__ Best<T> bests[32];
+  for (int row = blockIdx.x; row < rows; row += gridDim.x) {
+    const T* r = x + (long long)row * classes;
+    T m;
+    double s = rowLogSumExpShift(r, classes, &m, bests, sums);
+    if (threadIdx.x == 0) {
+      long long label = labels[row];
+      T picked = label >= 0 && label < classes ? r[label] : T(NAN);
+      loss[row] = -(T)(((double)picked - (double)m) - log(s));
+    }
+  }
+}
+
+template <typename T>
+__device__ void crossEntropyBackward(const T* x, const long long* labels, const T* scale, T* out,
+                                     int rows, int classes, int perRow) {
+  __shared__ double sums[32];
+  __shared__ Best<T> bests[32];
+  for (int row = blockIdx.x; row < rows; row += gridDim.x) {
+    const T* r = x + (long long)row * classes;
+    T* o = out + (long long)row * classes;
+    T m;
+    double s = rowLogSumExpShift(r, classes, &m, bests, sums);
+    T c = scale[perRow ? row : 0];
+    long long label = labels[row];
+    for (int k = threadIdx.x; k < classes; k += blockDim.x) {
+      T p = (T)(exp((double)r[k] - (double)m) / s);
+      o[k] = mul(k == label ? sub(p, T(1)) : p, c);
+    }
+  }
+}
+
+#define CROSS_ENTROPY(suffix, T)                                                               \
+  extern "C" __global__ void __launch_bounds__(1024) cross_entropy_##suffix(                   \
+      const T* x, const long long* labels, T* loss, int rows, int classes) {                   \
+    crossEntropy<T>(x, labels, loss, rows, classes);                                            \
+  }                                                                                            \
+  extern "C" __global__ void __launch_bounds__(1024) cross_entropy_backward_##suffix(          \
+      const T* x, const long long* labels, const T* scale, T* out, int rows, int classes,      \
+      int perRow) {                                                                            \
+    crossEntropyBackward<T>(x, labels, scale, out, rows, classes, perRow);                      \
+  }
+CROSS_ENTROPY(f32, float)
+CROSS_ENTROPY(f64, double)
+
 // ---- matmul ---------------------------------------------------------------------------------
 
 // C[b] = op(A[b]) op(B[b]) for row-major matrices, op transposing when its flag is set. A block
@@ -793,15 +872,6 @@ ONE_HOT(i64, i64)
 // ---- fused optimizer steps ------------------------------------------------------------------
 // The same operations, in the same order and precision, as the CPU backend's OptimizerKernels,
 // with the constants folded on the Java side.
-
-// Rounded separately, never fused into an FMA (which nvcc would do to `a * b + c`): the CPU
-// rounds each product and each sum, and so must these kernels to give its numbers.
-__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
-__device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }
-__device__ __forceinline__ float add(float a, float b) { return __fadd_rn(a, b); }
-__device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, b); }
-__device__ __forceinline__ float sub(float a, float b) { return __fsub_rn(a, b); }
-__device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
 
 template <typename T>
 __device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1, T c2, T wd,

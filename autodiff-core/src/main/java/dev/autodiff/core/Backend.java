@@ -109,6 +109,39 @@ public interface Backend {
     return result;
   }
 
+  /**
+   * Softmax cross-entropy of each row of {@code [rows, classes]} logits at its INT64 label
+   * ({@code -log softmax(x)[label]}, stable for large logits); labels lie in [0, classes), checked
+   * by the caller. This default composes the primitives above; a backend fuses it into one pass.
+   */
+  default Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
+    Shape shape = Shape.of(rows, classes);
+    Storage logp = softmax(logits, shape, 1, true);
+    Storage picked = gather(logp, shape, 1, labels, Shape.of(rows, 1));
+    logp.free();
+    Storage loss = unary(UnaryOp.NEG, picked, 0, 0);
+    picked.free();
+    return loss;
+  }
+
+  /**
+   * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(x) - onehot(label))
+   * scale}, where {@code scale} (the logits' dtype) holds one value per row or one for all.
+   */
+  default Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
+      int classes) {
+    Shape shape = Shape.of(rows, classes);
+    Storage p = softmax(logits, shape, 1, false);
+    Storage hot = oneHot(labels, classes, logits.dtype());
+    Storage d = binary(BinaryOp.SUB, p, shape, hot, shape, shape);
+    p.free();
+    hot.free();
+    Shape scaleShape = scale.size() == 1 ? Shape.SCALAR : Shape.of(rows, 1);
+    Storage out = binary(BinaryOp.MUL, d, shape, scale, scaleShape, shape);
+    d.free();
+    return out;
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   /**

@@ -434,6 +434,37 @@ public final class CudaBackend implements Backend {
     });
   }
 
+  @Override
+  public Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
+    CudaStorage x = cuda(logits);
+    CudaStorage l = cuda(labels);
+    CudaContext c = x.context();
+    return produce(c, x.dtype(), rows, loss -> {
+      if (rows > 0) {
+        c.launch("cross_entropy_" + type(x.dtype()), Geometry.rowBlocks(rows, c.multiprocessors()),
+            1, 1, Geometry.rowThreads(classes), 1,
+            new KernelArgs().ptr(x).ptr(l).ptr(loss).i32(rows).i32(classes));
+      }
+    });
+  }
+
+  @Override
+  public Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
+      int classes) {
+    CudaStorage x = cuda(logits);
+    CudaStorage l = cuda(labels);
+    CudaStorage k = cuda(scale);
+    CudaContext c = x.context();
+    return produce(c, x.dtype(), x.size(), out -> {
+      if (x.size() > 0) {
+        c.launch("cross_entropy_backward_" + type(x.dtype()),
+            Geometry.rowBlocks(rows, c.multiprocessors()), 1, 1, Geometry.rowThreads(classes), 1,
+            new KernelArgs().ptr(x).ptr(l).ptr(k).ptr(out).i32(rows).i32(classes)
+                .flag(k.size() != 1));
+      }
+    });
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.autodiff.core.Autograd;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
+import dev.autodiff.core.Fused;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Random;
@@ -249,6 +250,27 @@ class CudaOpsTest {
         "scatterAdd");
     Tensor labels = Tensor.of(new long[] {2, 0, 4, 4});
     assertMatches(labels.oneHot(5), labels.to(gpu).oneHot(5), "oneHot");
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void fusedCrossEntropyMatchesTheCpu(DType t) {
+    Device gpu = Gpu.device();
+    for (int[] s : new int[][] {{7, 5}, {3, 1000}, {300, 10}, {1, 1}}) {
+      Tensor x = data(30, t, s).mul(10);
+      long[] l = new Random(31).longs(s[0], 0, s[1]).toArray();
+      Tensor labels = Tensor.of(l);
+      assertMatches(Fused.crossEntropy(x, labels),
+          Fused.crossEntropy(x.to(gpu), labels.to(gpu)), "cross-entropy " + x.shape());
+      Tensor perRow = data(32, t, s[0]);
+      assertMatches(Fused.crossEntropyBackward(x, labels, perRow),
+          Fused.crossEntropyBackward(x.to(gpu), labels.to(gpu), perRow.to(gpu)),
+          "cross-entropy backward " + x.shape());
+      Tensor one = Tensor.scalar(0.25, t);
+      assertMatches(Fused.crossEntropyBackward(x, labels, one),
+          Fused.crossEntropyBackward(x.to(gpu), labels.to(gpu), one.to(gpu)),
+          "cross-entropy backward, one scale, " + x.shape());
+    }
   }
 
   @Test

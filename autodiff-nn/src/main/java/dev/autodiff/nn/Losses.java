@@ -1,6 +1,8 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.Autograd;
 import dev.autodiff.core.DType;
+import dev.autodiff.core.Fused;
 import dev.autodiff.core.Op;
 import dev.autodiff.core.Tensor;
 
@@ -33,33 +35,23 @@ public final class Losses {
   }
 
   /**
-   * The fused op: per-row -log softmax(x)[y], with the VJP g (softmax(x) - onehot(y)) written from
-   * the input so that second derivatives are right too.
+   * The fused op: per-row -log softmax(x)[y] in one pass, with the VJP g (softmax(x) - onehot(y))
+   * in one pass too; when the backward is itself recorded (second derivatives), the VJP is written
+   * with tensor ops instead, so that it can be differentiated.
    */
   private static Op fusedCrossEntropy(Reduction reduction) {
     return Op.define("softmaxCrossEntropy",
-        (ctx, in) -> reduction.apply(pickedLogSoftmax(in[0], in[1]).neg()),
+        (ctx, in) -> reduction.apply(Fused.crossEntropy(in[0], in[1])),
         (ctx, g) -> {
           Tensor x = ctx.input(0);
           Tensor y = ctx.input(1);
-          Tensor d = x.softmax(1).sub(y.oneHot(x.size(1)).to(x.dtype()));
-          Tensor scale;
-          switch (reduction) {
-            case MEAN:
-              scale = g.div(x.size(0));
-              break;
-            case SUM:
-              scale = g;
-              break;
-            default:
-              scale = g.unsqueeze(1);
+          Tensor scale = reduction == Reduction.MEAN ? g.div(x.size(0)) : g;
+          if (!Autograd.isGradEnabled()) {
+            return new Tensor[] {Fused.crossEntropyBackward(x, y, scale), null};
           }
-          return new Tensor[] {d.mul(scale), null};
+          Tensor d = x.softmax(1).sub(y.oneHot(x.size(1)).to(x.dtype()));
+          return new Tensor[] {d.mul(reduction == Reduction.NONE ? g.unsqueeze(1) : scale), null};
         });
-  }
-
-  private static Tensor pickedLogSoftmax(Tensor logits, Tensor labels) {
-    return logits.logSoftmax(1).gather(1, labels.unsqueeze(1)).squeeze(1);
   }
 
   /** Negative log-likelihood of log-probabilities [N, C] at int64 labels [N]. */

@@ -229,6 +229,18 @@ public final class SecondDeviceBackend implements Backend {
   }
 
   @Override
+  public Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
+    return out(CPU.crossEntropy(in(logits), in(labels), rows, classes), logits);
+  }
+
+  @Override
+  public Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
+      int classes) {
+    return out(CPU.crossEntropyBackward(in(logits), in(labels), in(scale), rows, classes),
+        logits);
+  }
+
+  @Override
   public Storage softmaxBackward(Storage y, Storage g, Shape shape, int axis, boolean log) {
     return out(CPU.softmaxBackward(in(y), in(g), shape, axis, log), y);
   }

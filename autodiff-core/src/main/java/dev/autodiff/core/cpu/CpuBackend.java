@@ -597,6 +597,39 @@ public final class CpuBackend implements Backend {
     return o;
   }
 
+  @Override
+  public Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
+    CpuStorage x = cpu(logits);
+    long[] l = cpu(labels).longs();
+    CpuStorage loss = CpuStorage.allocate(x.dtype(), rows);
+    if (x.dtype() == DType.FLOAT32) {
+      Parallel.forRange(rows, 4L * classes, (lo, hi) -> ReduceKernels.crossEntropy(x.floats(), l,
+          loss.floats(), classes, lo, hi));
+    } else {
+      Parallel.forRange(rows, 4L * classes, (lo, hi) -> ReduceKernels.crossEntropy(x.doubles(),
+          l, loss.doubles(), classes, lo, hi));
+    }
+    return loss;
+  }
+
+  @Override
+  public Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
+      int classes) {
+    CpuStorage x = cpu(logits);
+    long[] l = cpu(labels).longs();
+    CpuStorage k = cpu(scale);
+    CpuStorage out = CpuStorage.allocate(x.dtype(), x.length());
+    boolean perRow = k.size() != 1;
+    if (x.dtype() == DType.FLOAT32) {
+      Parallel.forRange(rows, 4L * classes, (lo, hi) -> ReduceKernels.crossEntropyBackward(
+          x.floats(), l, k.floats(), perRow, out.floats(), classes, lo, hi));
+    } else {
+      Parallel.forRange(rows, 4L * classes, (lo, hi) -> ReduceKernels.crossEntropyBackward(
+          x.doubles(), l, k.doubles(), perRow, out.doubles(), classes, lo, hi));
+    }
+    return out;
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   @Override

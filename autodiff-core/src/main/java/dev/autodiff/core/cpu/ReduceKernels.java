@@ -249,4 +249,65 @@ final class ReduceKernels {
       }
     }
   }
+
+  // ---- fused softmax cross-entropy, row by row; the same roundings as logSoftmax, gather, neg
+  // (forward) and softmax, oneHot, sub, mul (backward), so the results equal the composed ops' ---
+
+  static void crossEntropy(float[] x, long[] labels, float[] loss, int classes, int from,
+      int to) {
+    for (int r = from; r < to; r++) {
+      int base = r * classes;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int k = 0; k < classes; k++) max = Math.max(max, x[base + k]);
+      double s = 0;
+      for (int k = 0; k < classes; k++) s += Math.exp(x[base + k] - (double) max);
+      loss[r] = -(float) ((x[base + (int) labels[r]] - (double) max) - Math.log(s));
+    }
+  }
+
+  static void crossEntropy(double[] x, long[] labels, double[] loss, int classes, int from,
+      int to) {
+    for (int r = from; r < to; r++) {
+      int base = r * classes;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < classes; k++) max = Math.max(max, x[base + k]);
+      double s = 0;
+      for (int k = 0; k < classes; k++) s += Math.exp(x[base + k] - max);
+      loss[r] = -((x[base + (int) labels[r]] - max) - Math.log(s));
+    }
+  }
+
+  static void crossEntropyBackward(float[] x, long[] labels, float[] scale, boolean perRow,
+      float[] out, int classes, int from, int to) {
+    for (int r = from; r < to; r++) {
+      int base = r * classes;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int k = 0; k < classes; k++) max = Math.max(max, x[base + k]);
+      double s = 0;
+      for (int k = 0; k < classes; k++) s += Math.exp(x[base + k] - (double) max);
+      float c = scale[perRow ? r : 0];
+      int label = (int) labels[r];
+      for (int k = 0; k < classes; k++) {
+        float p = (float) (Math.exp(x[base + k] - (double) max) / s);
+        out[base + k] = (k == label ? p - 1f : p) * c;
+      }
+    }
+  }
+
+  static void crossEntropyBackward(double[] x, long[] labels, double[] scale, boolean perRow,
+      double[] out, int classes, int from, int to) {
+    for (int r = from; r < to; r++) {
+      int base = r * classes;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < classes; k++) max = Math.max(max, x[base + k]);
+      double s = 0;
+      for (int k = 0; k < classes; k++) s += Math.exp(x[base + k] - max);
+      double c = scale[perRow ? r : 0];
+      int label = (int) labels[r];
+      for (int k = 0; k < classes; k++) {
+        double p = Math.exp(x[base + k] - max) / s;
+        out[base + k] = (k == label ? p - 1 : p) * c;
+      }
+    }
+  }
 }
