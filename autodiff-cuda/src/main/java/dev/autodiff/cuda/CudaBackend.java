@@ -54,13 +54,13 @@ public final class CudaBackend implements Backend {
       return "cuda: unusable: " + failure;
     }
     StringBuilder s = new StringBuilder("cuda: driver " + CudaDriver.version() + ", "
-        + CudaDriver.deviceCount() + " device(s)");
+        + CudaDriver.deviceCount() + " device(s); matmul: " + BlasProviders.description());
     for (int i = 0; i < CudaDriver.deviceCount(); i++) {
       try {
         CudaContext c = CudaContext.of(Device.cuda(i));
-        s.append(String.format("%n  cuda:%d %s, compute %s, %d multiprocessors; kernels %s;"
-                + " matmul: own tiled kernel; %s", i, c.name(), c.computeCapability(),
-            c.multiprocessors(), KernelModule.FATBIN, c.allocator().stats()));
+        s.append(String.format("%n  cuda:%d %s, compute %s, %d multiprocessors; kernels %s; %s",
+            i, c.name(), c.computeCapability(), c.multiprocessors(), KernelModule.FATBIN,
+            c.allocator().stats()));
       } catch (RuntimeException e) {
         s.append(String.format("%n  cuda:%d unusable: %s", i, e.getMessage()));
       }
@@ -488,9 +488,18 @@ public final class CudaBackend implements Backend {
     long[] aOff = MatmulPlan.batchOffsets(aShape, batch);
     long[] bOff = MatmulPlan.batchOffsets(bShape, batch);
     MatmulPlan plan = MatmulPlan.of(aOff, bOff, bShape.rank() == 2 && !transA, m, k);
+    c.enter(); // a vendor BLAS readies its handle in the thread's current context
+    BlasProvider blas = k > 0 && out.numel() > 0
+        ? BlasProviders.forContext(c, c.streamHandle()) : null; // null: our kernel
     return produce(c, a.dtype(), out.numel(), y -> {
-      if (out.numel() > 0) {
-        new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k).run(plan);
+      if (out.numel() == 0) {
+        return;
+      }
+      Gemm gemm = new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k);
+      if (blas != null) {
+        gemm.runVendor(blas, plan);
+      } else {
+        gemm.run(plan);
       }
     });
   }
@@ -534,6 +543,23 @@ public final class CudaBackend implements Backend {
       } else {
         for (int i = 0; i < p.launches.length; i += 2) {
           launch(p.m, 1, p.launches[i], p.launches[i + 1], (long) (i / 2) * p.m * n, 0, 0);
+        }
+      }
+    }
+
+    /** The same products through a vendor BLAS on the context's stream. */
+    void runVendor(BlasProvider blas, MatmulPlan p) {
+      long stream = c.streamHandle();
+      boolean single = a.dtype() == DType.FLOAT32;
+      if (p.launches == null) {
+        blas.gemm(stream, single, transA, transB, p.m, n, k, a.address() + p.aStart * w, lda,
+            p.aStride, b.address() + p.bStart * w, ldb, p.bStride, y.address(), n,
+            (long) p.m * n, p.batches);
+      } else {
+        for (int i = 0; i < p.launches.length; i += 2) {
+          blas.gemm(stream, single, transA, transB, p.m, n, k, a.address() + p.launches[i] * w,
+              lda, 0, b.address() + p.launches[i + 1] * w, ldb, 0,
+              y.address() + (long) (i / 2) * p.m * n * w, n, 0, 1);
         }
       }
     }

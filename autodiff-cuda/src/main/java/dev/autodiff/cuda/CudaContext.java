@@ -51,7 +51,7 @@ final class CudaContext implements DeviceMemory {
   private final int computeMajor;
   private final int computeMinor;
   private final CUcontext context = new CUcontext();
-  private final CUstream stream = new CUstream();
+  private final StreamPointer stream = new StreamPointer();
   private final KernelModule kernels;
   private final CachingAllocator allocator;
   private final ReentrantLock stagingLock = new ReentrantLock();
@@ -292,6 +292,18 @@ final class CudaContext implements DeviceMemory {
   void launch1d(String kernel, long n, KernelArgs args) {
     if (n > 0) {
       launch(kernel, Geometry.blocks(n, multiprocessors), 1, 1, Geometry.THREADS, 1, args);
+    }
+  }
+
+  /** The raw handle of this context's stream, for vendor libraries queuing work on it. */
+  long streamHandle() {
+    return stream.address();
+  }
+
+  /** A CUstream that tells its handle (JCuda keeps it in a protected field). */
+  static final class StreamPointer extends CUstream {
+    long address() {
+      return getNativePointer();
     }
   }
 

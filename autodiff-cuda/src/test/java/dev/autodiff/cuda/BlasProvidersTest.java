@@ -1,0 +1,223 @@
+package dev.autodiff.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.autodiff.cuda.BlasProviders.Probe;
+import dev.autodiff.cuda.BlasProviders.Selection;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** The choice of the CUDA matmul, its fallbacks and reasons, and the per-device self-test. */
+class BlasProvidersTest {
+  private static final BlasProvider FAKE = new HostBlas(1 << 12);
+
+  private static Supplier<Probe> loads() {
+    return () -> new Probe(FAKE, null);
+  }
+
+  private static Supplier<Probe> fails(String why) {
+    return () -> new Probe(null, why);
+  }
+
+  private static Supplier<Probe> mustNotLoad() {
+    return () -> fail("cuBLAS must not be loaded here");
+  }
+
+  @Test
+  void thisProcessChoiceIsExplained() {
+    // Where the tests run without cuBLAS (no GPU, or JDK 17) the kernel is chosen with the reason;
+    // on a GPU machine with libcublas.so.13 on the path it is cuBLAS.
+    String d = BlasProviders.description();
+    int jdk = Runtime.version().feature();
+    if (System.getProperty(BlasProviders.PROPERTY) != null) {
+      return; // a forced choice is checked by the select tests below
+    }
+    if (jdk < 22) {
+      assertTrue(d.startsWith(BlasProviders.KERNEL), d);
+      assertTrue(d.contains("needs JDK 22+ (this is JDK " + jdk + ")"), d);
+      assertNull(BlasProviders.selected());
+    } else if (BlasProviders.selected() == null) {
+      assertTrue(d.startsWith(BlasProviders.KERNEL + "; cuBLAS 13 unavailable: "), d);
+      assertTrue(d.contains("libcublas.so.13") || d.contains("built on a JDK older than 22"), d);
+    } else {
+      assertTrue(d.startsWith("cuBLAS "), d);
+    }
+  }
+
+  @Test
+  void jdk17FallsBackWithoutTryingCublas() {
+    Selection s = BlasProviders.select(null, 17, mustNotLoad());
+    assertNull(s.provider());
+    assertNull(s.failure());
+    assertEquals(BlasProviders.KERNEL + "; cuBLAS 13 not tried: it is called through the"
+        + " foreign-function API, which needs JDK 22+ (this is JDK 17)", s.description());
+  }
+
+  @Test
+  void cublasIsChosenWhereItLoads() {
+    Selection s = BlasProviders.select("auto", 25, loads());
+    assertSame(FAKE, s.provider());
+    assertEquals(FAKE.name(), s.description());
+    assertFalse(s.forced());
+  }
+
+  @Test
+  void aFailedLoadFallsBackWithItsReason() {
+    Selection s = BlasProviders.select("", 22, fails("libcublas.so.13 not found (looked in ...)"));
+    assertNull(s.provider());
+    assertNull(s.require());
+    assertEquals(BlasProviders.KERNEL + "; cuBLAS 13 unavailable: libcublas.so.13 not found"
+        + " (looked in ...)", s.description());
+  }
+
+  @Test
+  void kernelCanBeForced() {
+    Selection s = BlasProviders.select(" Kernel ", 25, mustNotLoad());
+    assertNull(s.provider());
+    assertEquals(BlasProviders.KERNEL + "; cuBLAS not tried (-Dautodiff.cuda.blas=kernel)",
+        s.description());
+  }
+
+  @Test
+  void forcedCublasThatCannotLoadThrowsOnUseNotOnDescription() {
+    Selection s = BlasProviders.select("cublas", 25, fails("libcublas.so.13 not found"));
+    assertTrue(s.forced());
+    assertEquals("no CUDA matmul: -Dautodiff.cuda.blas=cublas, but cuBLAS 13 unavailable:"
+        + " libcublas.so.13 not found", s.description());
+    IllegalStateException e = assertThrows(IllegalStateException.class, s::require);
+    assertEquals("-Dautodiff.cuda.blas=cublas, but cuBLAS 13 unavailable: libcublas.so.13 not"
+        + " found", e.getMessage());
+    e = assertThrows(IllegalStateException.class,
+        () -> new BlasProviders.Devices().usable(s, 1, "fake:0", () -> fail("no self-test")));
+    assertTrue(e.getMessage().contains("libcublas.so.13 not found"), e.getMessage());
+
+    Selection old = BlasProviders.select("cublas", 17, mustNotLoad());
+    assertTrue(old.failure().contains("needs JDK 22+"), old.failure());
+  }
+
+  @Test
+  void forcedCublasThatLoadsIsUsed() {
+    Selection s = BlasProviders.select("cublas", 25, loads());
+    assertSame(FAKE, s.require());
+    assertEquals(FAKE.name() + " (-Dautodiff.cuda.blas=cublas)", s.description());
+  }
+
+  @Test
+  void unknownSettingsAreNamedAndIgnored() {
+    Selection s = BlasProviders.select("jcublas", 25, fails("nope"));
+    assertNull(s.provider());
+    assertTrue(s.description().endsWith(" (ignored unknown -Dautodiff.cuda.blas=jcublas; use auto,"
+        + " kernel or cublas)"), s.description());
+  }
+
+  @Test
+  void aMissingBindingClassIsAReasonNotAnException() {
+    Probe p = BlasProviders.probeFfm("dev.autodiff.cuda.NoSuchBinding", false);
+    assertNull(p.provider());
+    assertTrue(p.status().contains("built on a JDK older than 22"), p.status());
+
+    Probe notAProvider = BlasProviders.probeFfm("java.lang.String", false);
+    assertNull(notAProvider.provider());
+    assertTrue(notAProvider.status().contains("NoSuchMethodException"), notAProvider.status());
+  }
+
+  @Test
+  void theSelfTestPassesOnCublasSemantics() {
+    HostBlas blas = new HostBlas(1 << 12);
+    assertNull(BlasSelfTest.run(blas, 0, blas.scratch()));
+    assertEquals(4, blas.calls); // two cases in each precision
+  }
+
+  @Test
+  void theSelfTestCatchesAWrongBinding() {
+    // Operands not swapped: the BLAS either rejects a leading dimension or computes another product.
+    HostBlas unswapped = new HostBlas(1 << 12, g -> new GemmCall(g.single(), g.transB(),
+        g.transA(), g.n(), g.m(), g.k(), g.alpha(), g.b(), g.ldb(), g.strideB(), g.a(), g.lda(),
+        g.strideA(), g.beta(), g.c(), g.ldc(), g.strideC(), g.batches()));
+    String why = BlasSelfTest.run(unswapped, 0, unswapped.scratch());
+    assertNotNull(why);
+    assertTrue(why.startsWith("host cuBLAS failed its self-test: "), why);
+
+    // Strides ignored: the second batch is wrong.
+    HostBlas noStrides = new HostBlas(1 << 12, g -> g.batches() == 1 ? g
+        : new GemmCall(g.single(), g.transA(), g.transB(), g.m(), g.n(), g.k(), g.alpha(), g.a(),
+            g.lda(), 0, g.b(), g.ldb(), 0, g.beta(), g.c(), g.ldc(), 0, g.batches()));
+    why = BlasSelfTest.run(noStrides, 0, noStrides.scratch());
+    assertNotNull(why);
+    assertTrue(why.contains("element"), why);
+
+    // TF32-like rounding would still pass (small integers); float32 computed as float64 would too;
+    // but a BLAS that writes outside C (the gap between batches) fails.
+    HostBlas overwrites = new HostBlas(1 << 12, g -> g.batches() == 1 ? g
+        : new GemmCall(g.single(), g.transA(), g.transB(), g.m(), g.n(), g.k(), g.alpha(), g.a(),
+            g.lda(), g.strideA(), g.b(), g.ldb(), g.strideB(), g.beta(), g.c(), g.ldc() + 1,
+            g.strideC(), g.batches()));
+    assertNotNull(BlasSelfTest.run(overwrites, 0, overwrites.scratch()));
+  }
+
+  @Test
+  void aDeviceWhereTheSelfTestFailsKeepsTheKernelAndSaysSo() {
+    HostBlas broken = new HostBlas(1 << 12, g -> new GemmCall(g.single(), g.transA(), g.transB(),
+        g.m(), g.n(), g.k(), 2 * g.alpha(), g.a(), g.lda(), g.strideA(), g.b(), g.ldb(),
+        g.strideB(), g.beta(), g.c(), g.ldc(), g.strideC(), g.batches()));
+    BlasProviders.Devices devices = new BlasProviders.Devices();
+    Selection auto = BlasProviders.select(null, 25, () -> new Probe(broken, null));
+    AtomicInteger tests = new AtomicInteger();
+    Supplier<BlasSelfTest.Scratch> scratch = () -> {
+      tests.incrementAndGet();
+      return broken.scratch();
+    };
+    assertNull(devices.usable(auto, 7, "fake:1", scratch));
+    assertNull(devices.usable(auto, 7, "fake:1", scratch));
+    assertEquals(1, tests.get(), "the self-test runs once per stream");
+    assertTrue(devices.failures().startsWith("fake:1: " + BlasProviders.KERNEL
+        + ", as host cuBLAS failed its self-test: "), devices.failures());
+
+    Selection forced = BlasProviders.select("cublas", 25, () -> new Probe(broken, null));
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> devices.usable(forced, 7, "fake:1", scratch));
+    assertTrue(e.getMessage().startsWith("-Dautodiff.cuda.blas=cublas, but on fake:1: host"
+        + " cuBLAS failed its self-test"), e.getMessage());
+  }
+
+  @Test
+  void aDeviceWhereTheSelfTestPassesUsesTheProvider() {
+    HostBlas good = new HostBlas(1 << 12);
+    BlasProviders.Devices devices = new BlasProviders.Devices();
+    Selection auto = BlasProviders.select(null, 25, () -> new Probe(good, null));
+    assertSame(good, devices.usable(auto, 3, "fake:0", good::scratch));
+    assertSame(good, devices.usable(auto, 3, "fake:0", () -> fail("tested once")));
+    assertEquals("", devices.failures());
+  }
+
+  @Test
+  void aProviderThatCannotBeReadiedFallsBack() {
+    BlasProvider noHandle = new HostBlas(1 << 12) {
+      @Override
+      public void prepare(long stream) {
+        throw new IllegalStateException("cuBLAS call cublasCreate_v2 failed:"
+            + " CUBLAS_STATUS_NOT_INITIALIZED (1)");
+      }
+    };
+    BlasProviders.Devices devices = new BlasProviders.Devices();
+    Selection auto = BlasProviders.select(null, 25, () -> new Probe(noHandle, null));
+    assertNull(devices.usable(auto, 5, "fake:0", () -> fail("no self-test without a handle")));
+    assertTrue(devices.failures().contains("could not be readied: cuBLAS call cublasCreate_v2"
+        + " failed: CUBLAS_STATUS_NOT_INITIALIZED (1)"), devices.failures());
+  }
+
+  @Test
+  void noProviderMeansTheKernelWithoutASelfTest() {
+    BlasProviders.Devices devices = new BlasProviders.Devices();
+    Selection kernel = BlasProviders.select("kernel", 25, mustNotLoad());
+    assertNull(devices.usable(kernel, 1, "fake:0", () -> fail("no self-test for the kernel")));
+  }
+}
