@@ -102,7 +102,7 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case TANH: return tanh(x);
     case SIGMOID: return sigmoidOf(x);
     case RELU: return maxKeepNan(x, T(0));
-    case LEAKY_RELU: return x != x ? x : maxKeepNan(x, T(0)) + p * minKeepNan(x, T(0));
+    case LEAKY_RELU: return x != x ? x : add(maxKeepNan(x, T(0)), mul(p, minKeepNan(x, T(0))));
     case ELU: return x > 0 ? x : p * expm1(x);
     case SOFTPLUS: return fmax(x, T(0)) + log1p(exp(-fabs(x)));
     case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
@@ -356,6 +356,7 @@ __device__ Best<T> blockBest(Best<T> b, bool max, Best<T>* scratch) {
       b = scratch[lane];
     } else {
       b.k = -1;
+      b.v = T(0);
     }
     for (int d = 16; d > 0; d >>= 1) b = better(b, shuffleBest(b, d), max);
   }
@@ -405,6 +406,7 @@ __device__ void reduceRows(int op, const T* x, R* y, int outer, int n) {
     }
     Best<T> b;
     b.k = -1;
+    b.v = T(0);
     for (int k = threadIdx.x; k < n; k += blockDim.x) {
       Best<T> c;
       c.v = r[k];
@@ -455,6 +457,7 @@ __device__ void reduceColumns(int op, const T* x, R* y, int outer, int n, int in
     }
     Best<T> b;
     b.k = -1;
+    b.v = T(0);
     if (live)
       for (int k = ty; k < n; k += 8) {
         Best<T> c;
@@ -520,6 +523,7 @@ __device__ void softmaxRows(const T* x, T* y, int outer, int n, int log) {
     T* o = y + (long long)row * n;
     Best<T> b;
     b.k = -1;
+    b.v = T(0);
     for (int k = threadIdx.x; k < n; k += blockDim.x) {
       Best<T> c;
       c.v = r[k];
@@ -579,11 +583,11 @@ SOFTMAX(f64, double)
 
 template <typename T>
 __device__ __forceinline__ double backwardTerm(T y, T g, int log) {
-  return log ? (double)g : (double)g * (double)y;
+  return log ? (double)g : mul((double)g, (double)y);
 }
 template <typename T>
 __device__ __forceinline__ T backwardOf(T y, T g, double s, int log) {
-  return (T)(log ? (double)g - exp((double)y) * s : (double)y * ((double)g - s));
+  return (T)(log ? sub((double)g, mul(exp((double)y), s)) : mul((double)y, sub((double)g, s)));
 }
 
 template <typename T>
@@ -593,7 +597,7 @@ __device__ void softmaxBackwardRows(const T* y, const T* g, T* o, int outer, int
     long long base = (long long)row * n;
     double s = 0;
     for (int k = threadIdx.x; k < n; k += blockDim.x)
-      s += backwardTerm(y[base + k], g[base + k], log);
+      s = add(s, backwardTerm(y[base + k], g[base + k], log));
     s = blockSum(s, sums);
     for (int k = threadIdx.x; k < n; k += blockDim.x)
       o[base + k] = backwardOf(y[base + k], g[base + k], s, log);
@@ -609,7 +613,7 @@ __device__ void softmaxBackwardColumns(const T* y, const T* g, T* o, int outer, 
     double s = 0;
     for (int k = 0; k < n; k++) {
       long long at = base + (long long)k * inner;
-      s += backwardTerm(y[at], g[at], log);
+      s = add(s, backwardTerm(y[at], g[at], log));
     }
     for (int k = 0; k < n; k++) {
       long long at = base + (long long)k * inner;
@@ -638,6 +642,7 @@ __device__ double rowLogSumExpShift(const T* r, int classes, T* maxOut, Best<T>*
                                     double* sums) {
   Best<T> b;
   b.k = -1;
+  b.v = T(0);
   for (int k = threadIdx.x; k < classes; k += blockDim.x) {
     Best<T> c;
     c.v = r[k];

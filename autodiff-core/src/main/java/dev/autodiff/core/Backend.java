@@ -95,38 +95,42 @@ public interface Backend {
       sum = reduce(ReduceOp.SUM, g, shape, axis);
       Storage e = unary(UnaryOp.EXP, y, 0, 0);
       scaled = binary(BinaryOp.MUL, e, shape, sum, kept, shape);
-      e.free();
+      freeTemporary(e, y, g);
       result = binary(BinaryOp.SUB, g, shape, scaled, shape, shape);
     } else {
       Storage gy = binary(BinaryOp.MUL, g, shape, y, shape, shape);
       sum = reduce(ReduceOp.SUM, gy, shape, axis);
-      gy.free();
+      freeTemporary(gy, y, g);
       scaled = binary(BinaryOp.SUB, g, shape, sum, kept, shape);
       result = binary(BinaryOp.MUL, y, shape, scaled, shape, shape);
     }
-    sum.free(); // intermediates no tensor owns: device memory is not left to the collector
-    scaled.free();
+    freeTemporary(sum, y, g, result);
+    freeTemporary(scaled, y, g, result);
     return result;
   }
 
   /**
    * Softmax cross-entropy of each row of {@code [rows, classes]} logits at its INT64 label
-   * ({@code -log softmax(x)[label]}, stable for large logits); labels lie in [0, classes), checked
-   * by the caller. This default composes the primitives above; a backend fuses it into one pass.
+   * ({@code -log softmax(x)[label]}, stable for large logits). This default composes the
+   * primitives above; a backend fuses it into one pass.
+   *
+   * @throws IllegalArgumentException naming the first label outside [0, classes)
    */
   default Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
     Shape shape = Shape.of(rows, classes);
     Storage logp = softmax(logits, shape, 1, true);
     Storage picked = gather(logp, shape, 1, labels, Shape.of(rows, 1));
-    logp.free();
+    freeTemporary(logp, logits, picked);
     Storage loss = unary(UnaryOp.NEG, picked, 0, 0);
-    picked.free();
+    freeTemporary(picked, logits, loss);
     return loss;
   }
 
   /**
    * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(x) - onehot(label))
    * scale}, where {@code scale} (the logits' dtype) holds one value per row or one for all.
+   *
+   * @throws IllegalArgumentException naming the first label outside [0, classes)
    */
   default Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
       int classes) {
@@ -134,12 +138,25 @@ public interface Backend {
     Storage p = softmax(logits, shape, 1, false);
     Storage hot = oneHot(labels, classes, logits.dtype());
     Storage d = binary(BinaryOp.SUB, p, shape, hot, shape, shape);
-    p.free();
-    hot.free();
+    freeTemporary(p, logits, d);
+    freeTemporary(hot, logits, d);
     Shape scaleShape = scale.size() == 1 ? Shape.SCALAR : Shape.of(rows, 1);
     Storage out = binary(BinaryOp.MUL, d, shape, scale, scaleShape, shape);
-    d.free();
+    freeTemporary(d, logits, scale, out);
     return out;
+  }
+
+  /**
+   * Frees an intermediate of a default method at once (device memory is not left to the garbage
+   * collector), unless a primitive handed back one of {@code keep} instead of a fresh storage.
+   */
+  private static void freeTemporary(Storage temporary, Storage... keep) {
+    for (Storage k : keep) {
+      if (temporary == k) {
+        return;
+      }
+    }
+    temporary.free();
   }
 
   // ---- linear algebra -----------------------------------------------------------------------

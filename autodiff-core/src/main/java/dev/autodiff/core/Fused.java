@@ -15,7 +15,8 @@ public final class Fused {
    * Per-row softmax cross-entropy {@code -log softmax(logits)[label]} of {@code [rows, classes]}
    * logits at INT64 labels {@code [rows]} in [0, classes), stable for large logits; not recorded.
    *
-   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit
+   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit, or a label
+   *     out of range
    */
   public static Tensor crossEntropy(Tensor logits, Tensor labels) {
     check("crossEntropy", logits, labels);
@@ -33,7 +34,8 @@ public final class Fused {
    * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(logits) -
    * onehot(labels)) scale}, with {@code scale} a scalar or one value per row; not recorded.
    *
-   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit
+   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit, or a label
+   *     out of range
    */
   public static Tensor crossEntropyBackward(Tensor logits, Tensor labels, Tensor scale) {
     check("crossEntropyBackward", logits, labels);
@@ -53,7 +55,10 @@ public final class Fused {
           labels.storage(), s.storage(), logits.size(0), logits.size(1)), logits.shape(),
           logits.dtype());
     } finally {
-      Reference.reachabilityFence(s);
+      if (s != scale) {
+        s.close(); // the dtype-converted copy
+      }
+      Reference.reachabilityFence(scale);
       Reference.reachabilityFence(labels);
       Reference.reachabilityFence(logits);
     }

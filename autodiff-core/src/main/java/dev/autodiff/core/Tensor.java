@@ -1353,6 +1353,7 @@ public final class Tensor implements AutoCloseable {
       gradZeroed = false;
     } finally {
       state.gradEnabled = was;
+      Reference.reachabilityFence(g); // its device storage is read by the copy or add above
     }
     Tensors.disown(grad);
   }

@@ -438,6 +438,7 @@ public final class CudaBackend implements Backend {
   public Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
     CudaStorage x = cuda(logits);
     CudaStorage l = cuda(labels);
+    checkIndices("crossEntropy", l, rows, classes);
     CudaContext c = x.context();
     return produce(c, x.dtype(), rows, loss -> {
       if (rows > 0) {
@@ -454,6 +455,7 @@ public final class CudaBackend implements Backend {
     CudaStorage x = cuda(logits);
     CudaStorage l = cuda(labels);
     CudaStorage k = cuda(scale);
+    checkIndices("crossEntropyBackward", l, rows, classes);
     CudaContext c = x.context();
     return produce(c, x.dtype(), x.size(), out -> {
       if (x.size() > 0) {
@@ -480,6 +482,9 @@ public final class CudaBackend implements Backend {
     int m = out.size(r - 2);
     int n = out.size(r - 1);
     int k = transA ? aShape.size(-2) : aShape.size(-1);
+    if (out.numel() == 0) {
+      return c.allocate(a.dtype(), 0); // an empty batch axis: no plan, no launch
+    }
     if (Geometry.tiles(n, 64) > Geometry.MAX_GRID_YZ) {
       throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need more"
           + " tiles than a grid's " + Geometry.MAX_GRID_YZ + "; split the product");
@@ -489,12 +494,8 @@ public final class CudaBackend implements Backend {
     long[] bOff = MatmulPlan.batchOffsets(bShape, batch);
     MatmulPlan plan = MatmulPlan.of(aOff, bOff, bShape.rank() == 2 && !transA, m, k);
     c.enter(); // a vendor BLAS readies its handle in the thread's current context
-    BlasProvider blas = k > 0 && out.numel() > 0
-        ? BlasProviders.forContext(c, c.streamHandle()) : null; // null: our kernel
+    BlasProvider blas = k > 0 ? BlasProviders.forContext(c, c.streamHandle()) : null; // null: kernel
     return produce(c, a.dtype(), out.numel(), y -> {
-      if (out.numel() == 0) {
-        return;
-      }
       Gemm gemm = new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k);
       if (blas != null) {
         gemm.runVendor(blas, plan);
@@ -586,8 +587,11 @@ public final class CudaBackend implements Backend {
     CudaStorage x = cuda(xs);
     CudaContext c = x.context();
     long total = shape.numel();
+    if (total == 0) {
+      return c.allocate(x.dtype(), 0);
+    }
     int r = shape.rank();
-    if (total > 0 && MatmulPlan.swapsLastTwo(perm)) {
+    if (MatmulPlan.swapsLastTwo(perm)) {
       int rows = shape.size(r - 2);
       int cols = shape.size(r - 1);
       long batches = total / ((long) rows * cols);

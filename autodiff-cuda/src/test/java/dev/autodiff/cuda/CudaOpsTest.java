@@ -284,6 +284,9 @@ class CudaOpsTest {
         () -> Tensor.of(new long[] {-1}).to(gpu).oneHot(3));
     assertThrows(IllegalArgumentException.class,
         () -> x.gather(1, Tensor.of(new long[] {4, 0, 0}, 3, 1).to(gpu)));
+    IllegalArgumentException ce = assertThrows(IllegalArgumentException.class,
+        () -> Fused.crossEntropy(x, Tensor.of(new long[] {0, 4, 1}).to(gpu)));
+    assertEquals("crossEntropy: index 4 is out of range for an axis of size 4", ce.getMessage());
     // The device still works after the failures.
     assertEquals(12.0, x.sum().item());
   }
@@ -294,6 +297,8 @@ class CudaOpsTest {
     same("empty relu", Tensor::relu, Tensor.zeros(0));
     same("scalar", v -> v.mul(3).add(1), Tensor.scalar(2.5));
     same("empty matmul", Tensor::matmul, Tensor.zeros(0, 3), Tensor.zeros(3, 2));
+    same("empty batch matmul", Tensor::matmul, Tensor.zeros(0, 3, 4), Tensor.zeros(4, 5));
+    same("empty permute", v -> v.permute(2, 0, 1), Tensor.zeros(2, 0, 3));
   }
 
   @Test

@@ -600,7 +600,7 @@ public final class CpuBackend implements Backend {
   @Override
   public Storage crossEntropy(Storage logits, Storage labels, int rows, int classes) {
     CpuStorage x = cpu(logits);
-    long[] l = cpu(labels).longs();
+    long[] l = checkLabels("crossEntropy", cpu(labels).longs(), rows, classes);
     CpuStorage loss = CpuStorage.allocate(x.dtype(), rows);
     if (x.dtype() == DType.FLOAT32) {
       Parallel.forRange(rows, 4L * classes, (lo, hi) -> ReduceKernels.crossEntropy(x.floats(), l,
@@ -616,7 +616,7 @@ public final class CpuBackend implements Backend {
   public Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
       int classes) {
     CpuStorage x = cpu(logits);
-    long[] l = cpu(labels).longs();
+    long[] l = checkLabels("crossEntropyBackward", cpu(labels).longs(), rows, classes);
     CpuStorage k = cpu(scale);
     CpuStorage out = CpuStorage.allocate(x.dtype(), x.length());
     boolean perRow = k.size() != 1;
@@ -981,6 +981,13 @@ public final class CpuBackend implements Backend {
           v.doubles(), a == null ? null : a.doubles(), b == null ? null : b.doubles(), s, lo,
           hi));
     }
+  }
+
+  private static long[] checkLabels(String op, long[] labels, int rows, int classes) {
+    for (int r = 0; r < rows; r++) {
+      checkIndex(op, labels[r], classes);
+    }
+    return labels;
   }
 
   private static long checkIndex(String op, long i, int n) {
