@@ -141,6 +141,31 @@ extern "C" __global__ void unary_i64(int op, const long long* x, long long* y, l
   GRID_STRIDE(i, n) { y[i] = unaryOf(op, x[i], p, q); }
 }
 
+// The fused activation VJPs, o = g f'(x): the operations of the tensor-op VJPs in Ops, in order
+// and without FMA (gt as 1 or 0, scalars rounded to T), so they equal the composed result.
+template <typename T>
+__device__ __forceinline__ T unaryBackwardOf(int op, T x, T y, T g, T p, T keep) {
+  T positive = x > T(0) ? T(1) : T(0);  // NaN compares false, as the CPU's branch-free gt
+  switch (op) {
+    case RELU: return mul(g, positive);
+    case LEAKY_RELU: return mul(g, add(mul(positive, keep), p));
+    case ELU: return mul(g, positive != T(0) ? T(1) : add(y, p));
+    case SIGMOID: return mul(g, mul(y, add(-y, T(1))));
+    case TANH: return mul(g, add(-mul(y, y), T(1)));
+    case SOFTPLUS: return mul(g, sigmoidOf(x));
+  }
+  return g;
+}
+
+#define UNARY_BACKWARD(suffix, T)                                                              \
+  extern "C" __global__ void unary_backward_##suffix(int op, const T* x, const T* y, const T* g, \
+                                                     T* o, long long n, double p) {            \
+    T tp = (T)p, keep = (T)(1 - p);                                                            \
+    GRID_STRIDE(i, n) { o[i] = unaryBackwardOf<T>(op, x[i], y[i], g[i], tp, keep); }           \
+  }
+UNARY_BACKWARD(f32, float)
+UNARY_BACKWARD(f64, double)
+
 // ---- elementwise: binary --------------------------------------------------------------------
 
 enum BinaryOp { ADD, SUB, MUL, DIV, POW, GT, LT, GE, LE, EQ };

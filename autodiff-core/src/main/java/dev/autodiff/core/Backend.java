@@ -63,6 +63,16 @@ public interface Backend {
   /** {@code op} applied to each element, with the op's constants {@code p} and {@code q}. */
   Storage unary(UnaryOp op, Storage x, double p, double q);
 
+  /**
+   * The VJP of activation {@code op} in one pass, {@code g f'(x)}, from its input {@code x}, output
+   * {@code y} and cotangent {@code g} (one shape and dtype) and the op's constants; or null where
+   * this backend does not fuse {@code op}, and the ops layer composes the VJP from tensor ops.
+   * Backends fuse at least RELU, LEAKY_RELU, ELU, SIGMOID, TANH and SOFTPLUS.
+   */
+  default Storage unaryBackward(UnaryOp op, Storage x, Storage y, Storage g, double p, double q) {
+    return null;
+  }
+
   /** {@code op} on {@code a} and {@code b} broadcast to {@code out}. */
   Storage binary(BinaryOp op, Storage a, Shape aShape, Storage b, Shape bShape, Shape out);
 

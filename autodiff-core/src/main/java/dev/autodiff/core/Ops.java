@@ -26,18 +26,19 @@ public final class Ops {
       (c, g) -> g.div(c.output().mul(2)));
   public static final Op ABS = unary("abs", UnaryOp.ABS, (c, g) -> g.mul(c.input(0).sign()));
   /** d tanh = 1 - tanh^2, from the saved output. */
-  public static final Op TANH = unary("tanh", UnaryOp.TANH,
+  public static final Op TANH = activation("tanh", UnaryOp.TANH,
       (c, g) -> g.mul(c.output().mul(c.output()).neg().add(1)));
   /** d sigmoid = y (1 - y), from the saved output. */
-  public static final Op SIGMOID = unary("sigmoid", UnaryOp.SIGMOID,
+  public static final Op SIGMOID = activation("sigmoid", UnaryOp.SIGMOID,
       (c, g) -> g.mul(c.output().mul(c.output().neg().add(1))));
-  public static final Op RELU = unary("relu", UnaryOp.RELU, (c, g) -> g.mul(c.input(0).gt(0)));
-  public static final Op LEAKY_RELU = unary("leakyRelu", UnaryOp.LEAKY_RELU,
+  public static final Op RELU = activation("relu", UnaryOp.RELU,
+      (c, g) -> g.mul(c.input(0).gt(0)));
+  public static final Op LEAKY_RELU = activation("leakyRelu", UnaryOp.LEAKY_RELU,
       (c, g) -> g.mul(c.input(0).gt(0).mul(1 - c.p).add(c.p)));
   /** d elu = 1 for x &gt; 0, else y + alpha. */
-  public static final Op ELU = unary("elu", UnaryOp.ELU,
+  public static final Op ELU = activation("elu", UnaryOp.ELU,
       (c, g) -> g.mul(Tensor.where(c.input(0).gt(0), c.output().onesLike(), c.output().add(c.p))));
-  public static final Op SOFTPLUS = unary("softplus", UnaryOp.SOFTPLUS,
+  public static final Op SOFTPLUS = activation("softplus", UnaryOp.SOFTPLUS,
       (c, g) -> g.mul(c.input(0).sigmoid()));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
       (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
@@ -385,6 +386,28 @@ public final class Ops {
     return Op.builtin(name,
         (c, x) -> make(x[0], x[0].backend().unary(kernel, x[0].storage(), c.p, c.q), x[0].shape()),
         (c, g) -> one(vjp1.apply(c, g)));
+  }
+
+  /**
+   * An activation: its VJP {@code vjp} (tensor ops, so that it can be differentiated again) runs
+   * as one fused backend pass when the backward is not itself recorded, as in ordinary training.
+   * The fused pass computes the same operations in the same order, so the results are equal.
+   */
+  private static Op activation(String name, UnaryOp kernel, UnaryVjp vjp) {
+    return Op.builtin(name,
+        (c, x) -> make(x[0], x[0].backend().unary(kernel, x[0].storage(), c.p, c.q), x[0].shape()),
+        (c, g) -> {
+          Tensor x = c.input(0);
+          if (!Autograd.isGradEnabled() && g.dtype() == x.dtype() && g.shape().equals(x.shape())
+              && g.device().equals(x.device())) {
+            Storage fused = x.backend().unaryBackward(kernel, x.storage(), c.output().storage(),
+                g.storage(), c.p, c.q);
+            if (fused != null) {
+              return one(make(g, fused, g.shape()));
+            }
+          }
+          return one(vjp.apply(c, g));
+        });
   }
 
   private static Op binary(String name, BinaryOp kernel, Op.Backward vjp) {

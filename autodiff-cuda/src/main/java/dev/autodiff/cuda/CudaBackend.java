@@ -12,7 +12,9 @@ import dev.autodiff.core.Shape;
 import dev.autodiff.core.Storage;
 import dev.autodiff.core.UnaryOp;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -272,6 +274,25 @@ public final class CudaBackend implements Backend {
     CudaContext c = x.context();
     return produce(c, x.dtype(), x.size(), y -> c.launch1d("unary_" + type(x.dtype()), x.size(),
         new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q)));
+  }
+
+  /** The activations whose VJP kernels.cu fuses (unary_backward). */
+  private static final Set<UnaryOp> FUSED_BACKWARD = EnumSet.of(UnaryOp.RELU,
+      UnaryOp.LEAKY_RELU, UnaryOp.ELU, UnaryOp.SIGMOID, UnaryOp.TANH, UnaryOp.SOFTPLUS);
+
+  @Override
+  public Storage unaryBackward(UnaryOp op, Storage xs, Storage ys, Storage gs, double p,
+      double q) {
+    CudaStorage x = cuda(xs);
+    if (x.dtype() == DType.INT64 || !FUSED_BACKWARD.contains(op)) {
+      return null; // the ops layer composes the VJP
+    }
+    CudaStorage y = cuda(ys);
+    CudaStorage g = cuda(gs);
+    CudaContext c = x.context();
+    return produce(c, x.dtype(), x.size(), o -> c.launch1d("unary_backward_" + type(x.dtype()),
+        x.size(), new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).ptr(g).ptr(o).i64(x.size())
+            .f64(p)));
   }
 
   @Override

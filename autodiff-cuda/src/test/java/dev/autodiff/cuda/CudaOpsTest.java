@@ -65,6 +65,12 @@ class CudaOpsTest {
       same("pow 2", v -> v.pow(2), in);
       same("pow 3", v -> v.pow(3), in);
       same("pow 0.5", v -> v.abs().pow(0.5), in);
+      Tensor g = data(40, t, (int) in.numel()).reshape(in.shape().toArray());
+      for (UnaryOperator<Tensor> f : List.<UnaryOperator<Tensor>>of(Tensor::relu,
+          v -> v.leakyRelu(0.1), v -> v.elu(0.7), Tensor::sigmoid, Tensor::tanh,
+          Tensor::softplus)) {
+        same("fused activation VJP", v -> vjp(f, v, g), in);
+      }
     }
   }
 

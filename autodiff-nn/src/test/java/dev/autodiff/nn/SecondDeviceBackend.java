@@ -200,6 +200,12 @@ public final class SecondDeviceBackend implements Backend {
   }
 
   @Override
+  public Storage unaryBackward(UnaryOp op, Storage x, Storage y, Storage g, double p, double q) {
+    Storage fused = CPU.unaryBackward(op, in(x), in(y), in(g), p, q);
+    return fused == null ? null : out(fused, x);
+  }
+
+  @Override
   public Storage binary(BinaryOp op, Storage a, Shape aShape, Storage b, Shape bShape,
       Shape out) {
     return out(CPU.binary(op, in(a), aShape, in(b), bShape, out), a, b);

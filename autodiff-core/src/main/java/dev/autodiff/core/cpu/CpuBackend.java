@@ -208,6 +208,27 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public Storage unaryBackward(UnaryOp op, Storage xs, Storage ys, Storage gs, double p,
+      double q) {
+    CpuStorage x = cpu(xs);
+    CpuStorage y = cpu(ys);
+    CpuStorage g = cpu(gs);
+    int n = x.length();
+    if (x.dtype() == DType.INT64 || !UnaryKernels.FUSED_BACKWARD.contains(op)) {
+      return null; // no fused VJP: the ops layer composes one
+    }
+    CpuStorage o = CpuStorage.allocate(x.dtype(), n);
+    if (x.dtype() == DType.FLOAT32) {
+      Parallel.forRange(n, 8, (lo, hi) -> UnaryKernels.backward(op, x.floats(), y.floats(),
+          g.floats(), o.floats(), lo, hi, p));
+    } else {
+      Parallel.forRange(n, 8, (lo, hi) -> UnaryKernels.backward(op, x.doubles(), y.doubles(),
+          g.doubles(), o.doubles(), lo, hi, p));
+    }
+    return o;
+  }
+
+  @Override
   public Storage binary(BinaryOp op, Storage as, Shape aShape, Storage bs, Shape bShape,
       Shape out) {
     CpuStorage a = cpu(as);
