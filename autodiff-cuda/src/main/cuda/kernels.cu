@@ -814,6 +814,124 @@ MATMUL(f32_64, float, 64, 64, 16)
 MATMUL(f64_128, double, 128, 128, 8)
 MATMUL(f64_64, double, 64, 64, 16)
 
+// The float32 128 x 128 tile again, for operands that allow 16-byte accesses (row strides, sizes
+// along the loaded axes and base addresses in multiples of four floats; CudaBackend checks):
+// float4 loads from global memory, the next K-slab prefetched into registers while this one is
+// computed, two shared-memory buffers so that one barrier per slab suffices, and float4 reads of
+// shared memory. Each output sums its products in the same order as matmul_f32_128.
+struct VectorTile {
+  int aI, aK, bJ, bK;  // this thread's slot in the A and B slabs
+};
+
+__device__ __forceinline__ float4 loadA4(const float* A, int M, int K, int lda, int transA,
+                                         int row0, int k0, const VectorTile& t) {
+  int gi = row0 + t.aI, gk = k0 + t.aK;
+  if (gi >= M || gk >= K) return make_float4(0, 0, 0, 0);
+  return *reinterpret_cast<const float4*>(
+      A + (transA ? (long long)gk * lda + gi : (long long)gi * lda + gk));
+}
+
+__device__ __forceinline__ float4 loadB4(const float* B, int N, int K, int ldb, int transB,
+                                         int col0, int k0, const VectorTile& t) {
+  int gj = col0 + t.bJ, gk = k0 + t.bK;
+  if (gj >= N || gk >= K) return make_float4(0, 0, 0, 0);
+  return *reinterpret_cast<const float4*>(
+      B + (transB ? (long long)gj * ldb + gk : (long long)gk * ldb + gj));
+}
+
+// A's slab is stored k-major (As[k][i]) and B's as Bs[k][j]; a vector along k is spread over
+// four rows, a vector along i or j stored whole.
+__device__ __forceinline__ void storeSlab(float (*S)[128], float4 v, int alongK, int k, int i) {
+  if (alongK) {
+    S[k][i] = v.x;
+    S[k + 1][i] = v.y;
+    S[k + 2][i] = v.z;
+    S[k + 3][i] = v.w;
+  } else {
+    *reinterpret_cast<float4*>(&S[k][i]) = v;
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+    matmul_f32_128v(const float* __restrict__ A, const float* __restrict__ B,
+                    float* __restrict__ C, int M, int N, int K, int lda, int ldb, int ldc,
+                    int transA, int transB, long long strideA, long long strideB,
+                    long long strideC) {
+  __shared__ __align__(16) float As[2][8][128];
+  __shared__ __align__(16) float Bs[2][8][128];
+  A += blockIdx.z * strideA;
+  B += blockIdx.z * strideB;
+  C += blockIdx.z * strideC;
+  int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  int row0 = blockIdx.x * 128, col0 = blockIdx.y * 128;
+  VectorTile t;
+  if (transA) {
+    t.aK = tid / 32;
+    t.aI = (tid % 32) * 4;
+  } else {
+    t.aI = tid / 2;
+    t.aK = (tid % 2) * 4;
+  }
+  if (transB) {
+    t.bJ = tid / 2;
+    t.bK = (tid % 2) * 4;
+  } else {
+    t.bK = tid / 32;
+    t.bJ = (tid % 32) * 4;
+  }
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[i][j] = 0;
+
+  float4 ra = loadA4(A, M, K, lda, transA, row0, 0, t);
+  float4 rb = loadB4(B, N, K, ldb, transB, col0, 0, t);
+  storeSlab(As[0], ra, !transA, t.aK, t.aI);
+  storeSlab(Bs[0], rb, transB, t.bK, t.bJ);
+  __syncthreads();
+  int buf = 0;
+  for (int k0 = 0; k0 < K; k0 += 8) {
+    bool more = k0 + 8 < K;
+    if (more) {
+      ra = loadA4(A, M, K, lda, transA, row0, k0 + 8, t);
+      rb = loadB4(B, N, K, ldb, transB, col0, k0 + 8, t);
+    }
+#pragma unroll
+    for (int k = 0; k < 8; k++) {
+      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 8]);
+      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 8 + 4]);
+      float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 8]);
+      float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 8 + 4]);
+      float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] += a[i] * b[j];
+    }
+    if (more) {
+      storeSlab(As[buf ^ 1], ra, !transA, t.aK, t.aI);
+      storeSlab(Bs[buf ^ 1], rb, transB, t.bK, t.bJ);
+    }
+    __syncthreads();
+    buf ^= 1;
+  }
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    int r = row0 + ty * 8 + i;
+    if (r >= M) continue;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      int c = col0 + tx * 8 + 4 * h;
+      if (c < N) {  // N is a multiple of four, so the whole vector is inside
+        *reinterpret_cast<float4*>(&C[(long long)r * ldc + c]) =
+            make_float4(acc[i][4 * h], acc[i][4 * h + 1], acc[i][4 * h + 2], acc[i][4 * h + 3]);
+      }
+    }
+  }
+}
+
 // ---- indexing -------------------------------------------------------------------------------
 
 // Finds the first index outside [0, n): its position goes to *firstBad (which starts as all

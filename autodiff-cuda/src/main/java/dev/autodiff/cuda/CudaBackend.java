@@ -526,6 +526,9 @@ public final class CudaBackend implements Backend {
     });
   }
 
+  /** False makes float32 products skip the float4 kernel (tests compare the two). */
+  static volatile boolean vectorMatmul = true;
+
   /** One product's operands and sizes, launched as the plan says. */
   private static final class Gemm {
     final CudaContext c;
@@ -594,6 +597,10 @@ public final class CudaBackend implements Backend {
       }
       int gridY = Geometry.tiles(n, tile);
       String kernel = "matmul_" + type(a.dtype()) + "_" + tile;
+      if (tile == 128 && w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb, transA, transB,
+          aAt, bAt, aStride, bStride)) {
+        kernel = "matmul_f32_128v";
+      }
       c.launch(kernel, Geometry.tiles(m, tile), gridY, batches, 256, 1, new KernelArgs()
           .address(a.address() + aAt * w).address(b.address() + bAt * w)
           .address(y.address() + yAt * w).i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(n)

@@ -74,10 +74,28 @@ final class MatmulPlan {
     return off;
   }
 
-  /** The kernel's tile edge: 128 when such tiles still give every multiprocessor a block. */
+  /**
+   * The kernel's tile edge: 128 when such tiles still give at least half the multiprocessors a
+   * block (a 128 tile does four times a 64 tile's work, more efficiently), else 64. A first guess,
+   * to be tuned on the GPUs the backend meets.
+   */
   static int tile(int m, int n, int batches, int multiprocessors) {
     long big = (long) Geometry.tiles(m, 128) * Geometry.tiles(n, 128) * batches;
-    return big >= multiprocessors ? 128 : 64;
+    return 2 * big >= multiprocessors ? 128 : 64;
+  }
+
+  /**
+   * True when a float32 product may use the float4 kernel (matmul_f32_128v): every load it makes
+   * along a contiguous axis covers four whole floats at a 16-byte aligned address. Offsets and
+   * strides are in elements; storages start 256-byte aligned (cuMemAlloc).
+   */
+  static boolean vectorizable(int m, int n, int k, int lda, int ldb, boolean transA,
+      boolean transB, long aAt, long bAt, long aStride, long bStride) {
+    boolean rows = lda % 4 == 0 && ldb % 4 == 0 && n % 4 == 0; // n is also C's row stride
+    boolean alongA = transA ? m % 4 == 0 : k % 4 == 0; // A's vectors run along i or k
+    boolean alongB = transB ? k % 4 == 0 : true; // B's along k, or along j (n % 4 == 0)
+    boolean aligned = aAt % 4 == 0 && bAt % 4 == 0 && aStride % 4 == 0 && bStride % 4 == 0;
+    return rows && alongA && alongB && aligned;
   }
 
   /** True for a permutation that swaps the last two axes and keeps the others. */

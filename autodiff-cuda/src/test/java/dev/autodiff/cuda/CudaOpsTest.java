@@ -212,11 +212,49 @@ class CudaOpsTest {
         }
       }
     }
+    for (int[] s : new int[][] {{256, 256, 256}, {512, 64, 1024}, {1024, 36, 516}}) {
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          Tensor a = data(33, t, ta ? new int[] {s[1], s[0]} : new int[] {s[0], s[1]});
+          Tensor b = data(34, t, tb ? new int[] {s[2], s[1]} : new int[] {s[1], s[2]});
+          Device gpu = Gpu.device();
+          assertMatches(Tensor.matmul(a, ta, b, tb), Tensor.matmul(a.to(gpu), ta, b.to(gpu), tb),
+              "large matmul " + java.util.Arrays.toString(s) + " transA " + ta + " transB " + tb);
+        }
+      }
+    }
     same("stack times matrix", Tensor::matmul, data(10, t, 3, 5, 7), data(11, t, 7, 4));
     same("batched", Tensor::matmul, data(12, t, 3, 5, 7), data(13, t, 3, 7, 4));
     same("broadcast batches", Tensor::matmul, data(14, t, 2, 1, 5, 7), data(15, t, 1, 3, 7, 4));
     same("matrix times stack", Tensor::matmul, data(16, t, 5, 7), data(17, t, 3, 7, 4));
     same("vector", Tensor::matmul, data(18, t, 7), data(19, t, 7, 4));
+  }
+
+  @Test
+  void theFloat4MatmulKernelGivesThePlainKernelsBits() {
+    Device gpu = Gpu.device();
+    for (int[] s : new int[][] {{1024, 512, 2048}, {2048, 36, 1028}, {640, 1024, 132}}) {
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          Tensor a = data(35, DType.FLOAT32, ta ? new int[] {s[1], s[0]} : new int[] {s[0], s[1]})
+              .to(gpu);
+          Tensor b = data(36, DType.FLOAT32, tb ? new int[] {s[2], s[1]} : new int[] {s[1], s[2]})
+              .to(gpu);
+          float[] vector;
+          float[] plain;
+          try {
+            CudaBackend.vectorMatmul = true;
+            vector = Tensor.matmul(a, ta, b, tb).toFloatArray();
+            CudaBackend.vectorMatmul = false;
+            plain = Tensor.matmul(a, ta, b, tb).toFloatArray();
+          } finally {
+            CudaBackend.vectorMatmul = true;
+          }
+          org.junit.jupiter.api.Assertions.assertArrayEquals(plain, vector,
+              java.util.Arrays.toString(s) + " transA " + ta + " transB " + tb);
+        }
+      }
+    }
   }
 
   @ParameterizedTest

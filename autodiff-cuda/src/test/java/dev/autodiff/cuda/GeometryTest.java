@@ -45,6 +45,8 @@ class GeometryTest {
   @Test
   void largeProductsUseBigTilesAndSmallOnesKeepTheDeviceBusy() {
     assertEquals(128, MatmulPlan.tile(4096, 4096, 1, 132));
+    assertEquals(128, MatmulPlan.tile(1024, 2048, 1, 132)); // 128 tiles for 132 SMs
+    assertEquals(64, MatmulPlan.tile(1024, 1024, 1, 132)); // 64 tiles: half the SMs idle
     assertEquals(64, MatmulPlan.tile(128, 256, 1, 132));
     assertEquals(128, MatmulPlan.tile(128, 256, 100, 132));
   }

@@ -64,6 +64,7 @@ class KernelBinariesTest {
       names.add("matmul_" + t + "_128");
       names.add("matmul_" + t + "_64");
     }
+    names.add("matmul_f32_128v");
     for (String w : List.of("b4", "b8")) {
       for (String k : List.of("strided_copy_", "copy_rows_", "transpose_", "index_select_",
           "gather_")) {

@@ -51,6 +51,23 @@ class MatmulPlanTest {
   }
 
   @Test
+  void theFloat4KernelNeedsWholeAlignedVectorsAlongEveryLoadedAxis() {
+    assertTrue(MatmulPlan.vectorizable(256, 256, 256, 256, 256, false, false, 0, 0, 0, 0));
+    assertTrue(MatmulPlan.vectorizable(256, 128, 64, 256, 64, true, true, 0, 0, 0, 0));
+    assertFalse(MatmulPlan.vectorizable(256, 129, 64, 64, 129, false, false, 0, 0, 0, 0),
+        "C's rows and B's vectors along j need n % 4 == 0");
+    assertFalse(MatmulPlan.vectorizable(256, 128, 62, 62, 128, false, false, 0, 0, 0, 0),
+        "A's vectors along k need k % 4 == 0");
+    assertTrue(MatmulPlan.vectorizable(256, 128, 62, 256, 128, true, false, 0, 0, 0, 0),
+        "a transposed A loads along i");
+    assertFalse(MatmulPlan.vectorizable(254, 128, 64, 254, 128, true, false, 0, 0, 0, 0));
+    assertFalse(MatmulPlan.vectorizable(256, 128, 64, 64, 128, false, false, 2, 0, 0, 0),
+        "an unaligned start");
+    assertFalse(MatmulPlan.vectorizable(256, 128, 64, 64, 128, false, false, 0, 0, 0, 6),
+        "an unaligned batch stride");
+  }
+
+  @Test
   void swapsLastTwoRecognisesOnlyThatPermutation() {
     assertTrue(MatmulPlan.swapsLastTwo(new int[] {1, 0}));
     assertTrue(MatmulPlan.swapsLastTwo(new int[] {0, 1, 3, 2}));
