@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Tensor;
 import dev.autodiff.core.Tensors;
+import dev.autodiff.cuda.CudaBackend;
+import dev.autodiff.cuda.MemoryStats;
 import dev.autodiff.nn.Adam;
 import dev.autodiff.nn.Layer;
 import dev.autodiff.nn.Losses;
@@ -66,6 +68,35 @@ class CudaTrainingTest {
             (i == 0 ? "loss of step " : "parameter " + (i - 1) + " element ") + j);
       }
     }
+  }
+
+  @Test
+  void tenThousandStepsKeepDeviceMemoryFlatAfterTheFirst() {
+    Device gpu = gpu();
+    Layer model = MLP.of(new Random(7), ReLU::new, 32, 64, 64, 10).to(gpu);
+    Optimizer opt = new Adam(model.parameters(), 1e-3);
+    Random r = new Random(8);
+    Tensor x = Tensor.randn(r, 64, 32).to(gpu).keep();
+    Tensor y = Tensor.of(r.longs(64, 0, 10).toArray()).to(gpu).keep();
+    MemoryStats afterFirst = null;
+    for (int step = 1; step <= 10_000; step++) {
+      try (var scope = Tensors.scope()) {
+        opt.zeroGrad();
+        Tensor loss = Losses.softmaxCrossEntropy(model.forward(x), y);
+        loss.backward();
+        opt.step();
+        if (step % 1000 == 0) {
+          loss.item(); // let the queue drain now and then
+        }
+      }
+      if (step == 1) {
+        afterFirst = CudaBackend.memoryStats(gpu);
+      }
+    }
+    MemoryStats last = CudaBackend.memoryStats(gpu);
+    assertEquals(afterFirst.bytesInUse(), last.bytesInUse(), "memory in use: " + last);
+    assertEquals(afterFirst.driverAllocations(), last.driverAllocations(),
+        "no cuMemAlloc after the first step: " + last);
   }
 
   @Test
