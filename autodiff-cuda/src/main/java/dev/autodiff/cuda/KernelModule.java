@@ -24,15 +24,26 @@ final class KernelModule {
   private final CUmodule module = new CUmodule();
   private final ConcurrentHashMap<String, CUfunction> functions = new ConcurrentHashMap<>();
 
-  /** Loads the module into the current context. */
+  /**
+   * Loads the module into the current context: the fatbin, else (should a driver refuse its
+   * compressed form) the PTX text, which the driver JIT-compiles for GPUs of compute 9.0 and up.
+   */
   KernelModule(String device) {
-    byte[] image = resource(FATBIN);
-    int r = cuModuleLoadData(module, image);
-    if (r != CUresult.CUDA_SUCCESS) {
-      throw new IllegalStateException(device + ": the kernel module " + FATBIN
-          + " did not load (" + CUresult.stringFor(r) + "); it holds code for sm_80, sm_90 and"
-          + " compute_90 PTX built by nvcc 13.0, which needs a CUDA 13 driver (580 or newer)");
+    int r = cuModuleLoadData(module, resource(FATBIN));
+    if (r == CUresult.CUDA_SUCCESS) {
+      return;
     }
+    byte[] ptx = resource(PTX);
+    byte[] text = java.util.Arrays.copyOf(ptx, ptx.length + 1); // the driver wants a C string
+    int p = cuModuleLoadData(module, text);
+    if (p != CUresult.CUDA_SUCCESS) {
+      throw new IllegalStateException(device + ": the kernel module did not load: " + FATBIN
+          + " gave " + CUresult.stringFor(r) + ", " + PTX + " gave " + CUresult.stringFor(p)
+          + ". It holds code for compute capability 8.0 and 9.0 and PTX for 9.0+, built by nvcc"
+          + " 13.0, which needs a CUDA 13 driver (580 or newer)");
+    }
+    System.getLogger("dev.autodiff").log(System.Logger.Level.WARNING, device + ": "
+        + FATBIN + " did not load (" + CUresult.stringFor(r) + "); using the PTX, JIT-compiled");
   }
 
   /** The kernel named {@code name}. */
