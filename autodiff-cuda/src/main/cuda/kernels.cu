@@ -141,6 +141,17 @@ extern "C" __global__ void unary_i64(int op, const long long* x, long long* y, l
   GRID_STRIDE(i, n) { y[i] = unaryOf(op, x[i], p, q); }
 }
 
+// A layer's bias and activation in one pass: y = act(z + bias[column]), z of [rows, cols]; the
+// same add and activation as binary_broadcast ADD followed by unary.
+#define BIAS_ACTIVATION(suffix, T)                                                             \
+  extern "C" __global__ void bias_activation_##suffix(int op, const T* z, const T* bias, T* y,  \
+                                                      long long n, int cols, double p) {        \
+    T tp = (T)p;                                                                               \
+    GRID_STRIDE(i, n) { y[i] = unaryOf<T>(op, z[i] + bias[i % cols], tp, T(0)); }              \
+  }
+BIAS_ACTIVATION(f32, float)
+BIAS_ACTIVATION(f64, double)
+
 // The fused activation VJPs, o = g f'(x): the operations of the tensor-op VJPs in Ops, in order
 // and without FMA (gt as 1 or 0, scalars rounded to T), so they equal the composed result.
 template <typename T>

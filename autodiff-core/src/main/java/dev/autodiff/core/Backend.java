@@ -73,6 +73,20 @@ public interface Backend {
     return null;
   }
 
+  /**
+   * {@code act(z + bias)} for {@code z} of {@code [rows, cols]} and a bias of {@code [cols]}: a
+   * layer's bias and activation (with constant {@code p}) in one pass. This default composes the
+   * two primitives; a backend fuses them.
+   */
+  default Storage biasActivation(UnaryOp act, Storage z, Storage bias, int rows, int cols,
+      double p) {
+    Shape shape = Shape.of(rows, cols);
+    Storage sum = binary(BinaryOp.ADD, z, shape, bias, Shape.of(cols), shape);
+    Storage y = unary(act, sum, p, 0);
+    freeTemporary(sum, z, bias, y);
+    return y;
+  }
+
   /** {@code op} on {@code a} and {@code b} broadcast to {@code out}. */
   Storage binary(BinaryOp op, Storage a, Shape aShape, Storage b, Shape bShape, Shape out);
 

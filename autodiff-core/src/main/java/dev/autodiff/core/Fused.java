@@ -3,13 +3,51 @@ package dev.autodiff.core;
 import java.lang.ref.Reference;
 
 /**
- * Fused computations that layers and losses build their own ops from: each is one pass (one kernel
- * on a GPU) where the same result from tensor ops would take several. They run outside the tape,
- * so they belong in the forward or backward of an {@link Op#define user op}, whose backward must
- * stay differentiable where second derivatives are wanted.
+ * Fused computations that layers and losses build on: each is one pass (one kernel on a GPU) where
+ * the same result from tensor ops would take several. {@link #biasActivation} is a recorded,
+ * differentiable op; the cross-entropy pair runs outside the tape, so it belongs in the forward
+ * or backward of an {@link Op#define user op}, whose backward must stay differentiable where
+ * second derivatives are wanted.
  */
 public final class Fused {
   private Fused() {}
+
+  /**
+   * {@code act(z + bias)} in one pass, recorded and differentiable (to second order): a layer's
+   * bias add and activation for z of {@code [rows, cols]} and a bias of {@code [cols]}. The
+   * activation is RELU, SIGMOID, TANH, or LEAKY_RELU or ELU with constant {@code p >= 0}; it gives
+   * the same numbers as {@code z.add(bias)} followed by the activation's Tensor method.
+   *
+   * @throws IllegalArgumentException for another activation, a negative constant, or shapes,
+   *     dtypes or devices that do not fit
+   */
+  public static Tensor biasActivation(Tensor z, Tensor bias, UnaryOp act, double p) {
+    Tensor.required("biasActivation", "input", z);
+    Tensor.required("biasActivation", "bias", bias);
+    Tensor.required("biasActivation", "activation", act);
+    z.checkOpen("biasActivation");
+    bias.checkOpen("biasActivation");
+    boolean fromOutput = act == UnaryOp.RELU || act == UnaryOp.SIGMOID || act == UnaryOp.TANH
+        || (act == UnaryOp.LEAKY_RELU || act == UnaryOp.ELU) && p >= 0;
+    if (!fromOutput) {
+      throw new IllegalArgumentException("biasActivation: " + act + " with constant " + p
+          + " is not fused; use relu, sigmoid, tanh, or leakyRelu or elu with a constant >= 0");
+    }
+    if (z.rank() != 2 || !z.dtype().isFloating() || bias.dtype() != z.dtype()
+        || !bias.shape().equals(Shape.of(z.size(1)))) {
+      throw new IllegalArgumentException("biasActivation: input " + z.dtype() + " " + z.shape()
+          + " must be floating [rows, cols] with a bias of [cols] and its dtype, got "
+          + bias.dtype() + " " + bias.shape());
+    }
+    if (!bias.device().equals(z.device())) {
+      throw new IllegalArgumentException("biasActivation: tensors are on different devices, "
+          + z.device() + " and " + bias.device() + "; move one with to(Device)");
+    }
+    OpContext c = new OpContext();
+    c.activation = act;
+    c.p = p;
+    return Ops.BIAS_ACTIVATION.run(c, z, bias);
+  }
 
   /**
    * Per-row softmax cross-entropy {@code -log softmax(logits)[label]} of {@code [rows, classes]}

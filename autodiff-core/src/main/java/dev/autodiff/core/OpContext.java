@@ -22,6 +22,7 @@ public final class OpContext {
   int[] ints;
   DType dtype;
   Device device;
+  UnaryOp activation;
 
   // Tape bookkeeping.
   Op op;

@@ -220,6 +220,47 @@ public final class Ops {
     return op.run(c, y, g.dtype() == y.dtype() ? g : g.to(y.dtype()));
   }
 
+  /**
+   * A layer's bias and activation in one pass, {@code act(z + bias)} for z of [rows, cols]. The
+   * activation's derivative is read from the output (y &gt; 0 is x &gt; 0 for relu, leaky relu and
+   * elu with a non-negative constant), fused into one pass unless the backward is recorded; the
+   * bias gets the column sums.
+   */
+  public static final Op BIAS_ACTIVATION = Op.builtin("biasActivation",
+      (c, x) -> make(x[0], x[0].backend().biasActivation(c.activation, x[0].storage(),
+          x[1].storage(), x[0].size(0), x[0].size(1), c.p), x[0].shape()),
+      (c, g) -> {
+        Tensor y = c.output();
+        Tensor gz = null;
+        if (!Autograd.isGradEnabled() && g.dtype() == y.dtype() && g.device().equals(y.device())) {
+          Storage fused = y.backend().unaryBackward(c.activation, y.storage(), y.storage(),
+              g.storage(), c.p, 0);
+          gz = fused == null ? null : make(g, fused, g.shape());
+        }
+        if (gz == null) {
+          gz = activationGradFromOutput(c.activation, y, g, c.p);
+        }
+        return new Tensor[] {gz, c.needsInputGrad(1) ? gz.sumTo(c.input(1).shape()) : null};
+      });
+
+  /** g f'(x) from y = f(x), for the activations {@link #BIAS_ACTIVATION} takes. */
+  private static Tensor activationGradFromOutput(UnaryOp act, Tensor y, Tensor g, double p) {
+    switch (act) {
+      case RELU:
+        return g.mul(y.gt(0));
+      case LEAKY_RELU:
+        return g.mul(y.gt(0).mul(1 - p).add(p));
+      case ELU:
+        return g.mul(Tensor.where(y.gt(0), y.onesLike(), y.add(p)));
+      case SIGMOID:
+        return g.mul(y.mul(y.neg().add(1)));
+      case TANH:
+        return g.mul(y.mul(y).neg().add(1));
+      default:
+        throw new AssertionError(act);
+    }
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   /**

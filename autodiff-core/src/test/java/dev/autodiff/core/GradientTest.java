@@ -293,6 +293,13 @@ class GradientTest {
     c.add(check("logSoftmax", "axis 1", x -> x[0].logSoftmax(1), uniform(58, -2, 2, m23), m23));
     c.add(check("logSoftmax", "axis -2", x -> x[0].logSoftmax(-2), uniform(59, -2, 2, m23),
         m23));
+    c.add(check("biasActivation", "tanh of z + bias",
+        x -> Fused.biasActivation(x[0], x[1], UnaryOp.TANH, 0), uniform(100, -2, 2, m23), m23,
+        uniform(101, -1, 1, s(3)), s(3)));
+    c.add(check("biasActivation", "leaky relu of z + bias, away from the kink",
+        x -> Fused.biasActivation(x[0], x[1], UnaryOp.LEAKY_RELU, 0.2),
+        new double[] {0.5, -0.7, 1.2, -1.5, 0.9, -0.3}, m23,
+        new double[] {0.1, -0.1, 0.2}, s(3)));
     // The fused VJPs, differentiated in the point (input 0) and the cotangent (input 1).
     c.add(check("softmaxBackward", "axis 1, point and cotangent",
         x -> softmaxVjp(false, x[0], x[1]), uniform(96, -2, 2, m23), m23,

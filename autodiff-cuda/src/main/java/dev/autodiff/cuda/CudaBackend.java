@@ -276,6 +276,17 @@ public final class CudaBackend implements Backend {
         new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q)));
   }
 
+  @Override
+  public Storage biasActivation(UnaryOp act, Storage zs, Storage bs, int rows, int cols,
+      double p) {
+    CudaStorage z = cuda(zs);
+    CudaStorage b = cuda(bs);
+    CudaContext c = z.context();
+    long n = (long) rows * cols;
+    return produce(c, z.dtype(), n, y -> c.launch1d("bias_activation_" + type(z.dtype()), n,
+        new KernelArgs().i32(act.ordinal()).ptr(z).ptr(b).ptr(y).i64(n).i32(cols).f64(p)));
+  }
+
   /** The activations whose VJP kernels.cu fuses (unary_backward). */
   private static final Set<UnaryOp> FUSED_BACKWARD = EnumSet.of(UnaryOp.RELU,
       UnaryOp.LEAKY_RELU, UnaryOp.ELU, UnaryOp.SIGMOID, UnaryOp.TANH, UnaryOp.SOFTPLUS);

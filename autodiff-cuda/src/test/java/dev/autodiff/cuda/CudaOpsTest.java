@@ -10,6 +10,7 @@ import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Fused;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.UnaryOp;
 import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
@@ -314,6 +315,22 @@ class CudaOpsTest {
       assertMatches(Fused.crossEntropyBackward(x, labels, one),
           Fused.crossEntropyBackward(x.to(gpu), labels.to(gpu), one.to(gpu)),
           "cross-entropy backward, one scale, " + x.shape());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void fusedBiasActivationAndItsGradientsMatchTheCpu(DType t) {
+    Tensor z = data(41, t, 65, 33);
+    Tensor b = data(42, t, 33);
+    Tensor g = data(43, t, 65, 33);
+    for (UnaryOp act : List.of(UnaryOp.RELU, UnaryOp.LEAKY_RELU, UnaryOp.ELU, UnaryOp.SIGMOID,
+        UnaryOp.TANH)) {
+      same("biasActivation " + act, v -> Fused.biasActivation(v, b.to(v.device()), act, 0.2), z);
+      same("biasActivation " + act + " dz",
+          v -> vjp(w -> Fused.biasActivation(w, b.to(w.device()), act, 0.2), v, g), z);
+      same("biasActivation " + act + " dbias",
+          v -> vjp(w -> Fused.biasActivation(z.to(w.device()), w, act, 0.2), v, g), b);
     }
   }
 

@@ -57,7 +57,7 @@ class KernelBinariesTest {
     for (String t : List.of("f32", "f64")) {
       for (String k : List.of("softmax_rows_", "softmax_columns_", "softmax_backward_rows_",
           "softmax_backward_columns_", "cross_entropy_", "cross_entropy_backward_",
-          "unary_backward_", "adam_",
+          "unary_backward_", "bias_activation_", "adam_",
           "sgd_", "rmsprop_")) {
         names.add(k + t);
       }

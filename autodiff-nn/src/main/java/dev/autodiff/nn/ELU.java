@@ -21,6 +21,11 @@ public final class ELU extends Layer {
     return x.elu(alpha);
   }
 
+  /** The scale of the negative part. */
+  double alpha() {
+    return alpha;
+  }
+
   @Override
   protected String describe() {
     return "ELU(" + alpha + ")";

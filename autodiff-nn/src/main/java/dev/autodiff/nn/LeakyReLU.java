@@ -21,6 +21,11 @@ public final class LeakyReLU extends Layer {
     return x.leakyRelu(slope);
   }
 
+  /** The negative slope. */
+  double slope() {
+    return slope;
+  }
+
   @Override
   protected String describe() {
     return "LeakyReLU(" + slope + ")";

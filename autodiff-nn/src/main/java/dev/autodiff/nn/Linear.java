@@ -1,6 +1,8 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.Fused;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.UnaryOp;
 import java.util.Random;
 
 /**
@@ -50,6 +52,40 @@ public final class Linear extends Layer {
   /** The bias, [out], or null when built without one. */
   public Tensor bias() {
     return hasBias ? parameter("bias") : null;
+  }
+
+  /**
+   * This layer followed by {@code next}, with the bias add and {@code next}'s activation fused
+   * when {@code next} is ReLU, Sigmoid, Tanh, or LeakyReLU or ELU with a non-negative constant,
+   * and the input is a batch of rows; else null, and the caller runs the two layers one by one.
+   */
+  Tensor forwardWith(Tensor x, Layer next) {
+    UnaryOp act;
+    double p = 0;
+    if (next instanceof ReLU) {
+      act = UnaryOp.RELU;
+    } else if (next instanceof Sigmoid) {
+      act = UnaryOp.SIGMOID;
+    } else if (next instanceof Tanh) {
+      act = UnaryOp.TANH;
+    } else if (next instanceof LeakyReLU && ((LeakyReLU) next).slope() >= 0) {
+      act = UnaryOp.LEAKY_RELU;
+      p = ((LeakyReLU) next).slope();
+    } else if (next instanceof ELU && ((ELU) next).alpha() >= 0) {
+      act = UnaryOp.ELU;
+      p = ((ELU) next).alpha();
+    } else {
+      return null;
+    }
+    Tensor bias = bias();
+    if (bias == null || x == null || x.rank() != 2 || x.size(-1) != in) {
+      return null; // forward() handles these, and reports bad input
+    }
+    Tensor y = Tensor.matmul(x, false, weight(), true);
+    if (y.dtype() != bias.dtype() || !y.device().equals(bias.device())) {
+      return next.forward(y.add(bias)); // add's promotion rules and messages
+    }
+    return Fused.biasActivation(y, bias, act, p);
   }
 
   @Override

@@ -33,7 +33,18 @@ public class Sequential extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
-    for (Layer l : layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
+      if (l instanceof Linear && i + 1 < layers.size()) {
+        // A Linear layer and the activation after it run their bias add and activation as one
+        // fused op: the same numbers, one pass (one kernel on a GPU) fewer.
+        Tensor y = ((Linear) l).forwardWith(x, layers.get(i + 1));
+        if (y != null) {
+          x = y;
+          i++;
+          continue;
+        }
+      }
       x = l.forward(x);
     }
     return x;

@@ -200,6 +200,12 @@ public final class SecondDeviceBackend implements Backend {
   }
 
   @Override
+  public Storage biasActivation(UnaryOp act, Storage z, Storage bias, int rows, int cols,
+      double p) {
+    return out(CPU.biasActivation(act, in(z), in(bias), rows, cols, p), z);
+  }
+
+  @Override
   public Storage unaryBackward(UnaryOp op, Storage x, Storage y, Storage g, double p, double q) {
     Storage fused = CPU.unaryBackward(op, in(x), in(y), in(g), p, q);
     return fused == null ? null : out(fused, x);

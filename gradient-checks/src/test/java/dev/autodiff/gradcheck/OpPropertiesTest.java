@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.autodiff.core.Autograd;
 import dev.autodiff.core.DType;
+import dev.autodiff.core.Fused;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.UnaryOp;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -474,6 +476,35 @@ class OpPropertiesTest {
   void logSoftmaxMatchesFiniteDifferences(@ForAll("tensorAndAxis") Object[] c) {
     int axis = (Integer) c[1];
     verify("logSoftmax", true, in -> in[0].logSoftmax(axis), (Tensor) c[0]);
+  }
+
+  /** A [rows, cols] input, a [cols] bias, and one of the fusable activations. */
+  @Provide
+  Arbitrary<Object[]> biasActivationCase() {
+    return Combinators.combine(Arbitraries.integers().between(1, 3),
+        Arbitraries.integers().between(1, 3),
+        Arbitraries.of(UnaryOp.RELU, UnaryOp.LEAKY_RELU, UnaryOp.ELU, UnaryOp.SIGMOID,
+            UnaryOp.TANH)).flatAs((rows, cols, act) -> {
+              // The kinked activations are checked away from their kink, as relu's property is.
+              Domain d = act == UnaryOp.SIGMOID || act == UnaryOp.TANH ? Domain.any()
+                  : Domain.awayFromZero();
+              return Combinators.combine(tensors(Shape.of(rows, cols), d),
+                  tensors(Shape.of(cols), Domain.any().avoiding(-0.05, 0.05)))
+                  .as((z, b) -> new Object[] {z, b, act});
+            });
+  }
+
+  @Property(tries = TRIES)
+  @Covers("biasActivation")
+  void biasActivationMatchesFiniteDifferencesInInputAndBias(
+      @ForAll("biasActivationCase") Object[] c) {
+    UnaryOp act = (UnaryOp) c[2];
+    Tensor z = (Tensor) c[0];
+    Tensor b = (Tensor) c[1];
+    // z + b must stay away from the kink too: shift z by -b, then the sum is z's own value.
+    Tensor shifted = z.sub(b).detach();
+    verify("biasActivation", true, in -> Fused.biasActivation(in[0], in[1], act, 0.2), shifted,
+        b);
   }
 
   /** A point, a cotangent of its shape, and an axis. */

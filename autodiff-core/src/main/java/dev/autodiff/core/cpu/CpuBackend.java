@@ -208,6 +208,29 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public Storage biasActivation(UnaryOp act, Storage zs, Storage bs, int rows, int cols,
+      double p) {
+    CpuStorage z = cpu(zs);
+    CpuStorage b = cpu(bs);
+    CpuStorage y = CpuStorage.allocate(z.dtype(), z.length());
+    // Row by row: the add, then the activation over the row while it is still in cache; the same
+    // two operations as the composed ops, so the same numbers.
+    Parallel.forRange(rows, 8L * cols, (lo, hi) -> {
+      for (int r = lo; r < hi; r++) {
+        int at = r * cols;
+        if (z.dtype() == DType.FLOAT32) {
+          BinaryKernels.run(BinaryOp.ADD, z.floats(), at, b.floats(), 0, y.floats(), at, cols);
+          UnaryKernels.apply(act, y.floats(), y.floats(), at, at + cols, p, 0);
+        } else {
+          BinaryKernels.run(BinaryOp.ADD, z.doubles(), at, b.doubles(), 0, y.doubles(), at, cols);
+          UnaryKernels.apply(act, y.doubles(), y.doubles(), at, at + cols, p, 0);
+        }
+      }
+    });
+    return y;
+  }
+
+  @Override
   public Storage unaryBackward(UnaryOp op, Storage xs, Storage ys, Storage gs, double p,
       double q) {
     CpuStorage x = cpu(xs);
