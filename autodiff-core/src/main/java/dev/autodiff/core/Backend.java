@@ -152,9 +152,9 @@ public interface Backend {
 
   /**
    * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(x) - onehot(label))
-   * scale}, where {@code scale} (the logits' dtype) holds one value per row or one for all.
-   *
-   * @throws IllegalArgumentException naming the first label outside [0, classes)
+   * scale}, where {@code scale} (the logits' dtype) holds one value per row or one for all. The
+   * labels are those {@link #crossEntropy} accepted; a backend need not check them again (a GPU
+   * would have to wait for the result), and one out of range leaves its row without the -1.
    */
   default Storage crossEntropyBackward(Storage logits, Storage labels, Storage scale, int rows,
       int classes) {

@@ -70,10 +70,11 @@ public final class Fused {
 
   /**
    * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(logits) -
-   * onehot(labels)) scale}, with {@code scale} a scalar or one value per row; not recorded.
+   * onehot(labels)) scale}, with {@code scale} a scalar or one value per row; not recorded. The
+   * labels are meant to be those {@link #crossEntropy} accepted: the CPU checks them again, a GPU
+   * does not (a label out of range there leaves its row without the -1).
    *
-   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit, or a label
-   *     out of range
+   * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit
    */
   public static Tensor crossEntropyBackward(Tensor logits, Tensor labels, Tensor scale) {
     check("crossEntropyBackward", logits, labels);

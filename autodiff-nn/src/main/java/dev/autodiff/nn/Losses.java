@@ -160,6 +160,9 @@ public final class Losses {
       throw new IllegalArgumentException(loss + ": " + labels.size(0) + " labels for a batch of "
           + scores.size(0) + " (scores shape " + scores.shape() + ")");
     }
+    if (!labels.device().isCpu()) {
+      return; // the device's kernels check the range: reading labels back here would wait for it
+    }
     int classes = scores.size(1);
     long[] l = labels.toLongArray();
     for (int i = 0; i < l.length; i++) {
