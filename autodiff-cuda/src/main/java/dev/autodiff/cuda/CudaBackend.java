@@ -56,7 +56,8 @@ public final class CudaBackend implements Backend {
       return "cuda: unusable: " + failure;
     }
     StringBuilder s = new StringBuilder("cuda: driver " + CudaDriver.version() + ", "
-        + CudaDriver.deviceCount() + " device(s); matmul: " + BlasProviders.description());
+        + CudaDriver.deviceCount() + " device(s); matmul: " + BlasProviders.description()
+        + "; activations and softmax: " + DnnProviders.description());
     for (int i = 0; i < CudaDriver.deviceCount(); i++) {
       try {
         CudaContext c = CudaContext.of(Device.cuda(i));
@@ -272,8 +273,13 @@ public final class CudaBackend implements Backend {
       throw notForInt64(lower(op));
     }
     CudaContext c = x.context();
-    return produce(c, x.dtype(), x.size(), y -> c.launch1d("unary_" + type(x.dtype()), x.size(),
-        new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q)));
+    DnnProvider dnn = x.dtype() != DType.INT64 && DNN_ACTIVATIONS.contains(op) ? dnn(c) : null;
+    return produce(c, x.dtype(), x.size(), y -> {
+      if (dnn == null || !dnn.activation(op, p, x, y)) {
+        c.launch1d("unary_" + type(x.dtype()), x.size(),
+            new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q));
+      }
+    });
   }
 
   @Override
@@ -301,9 +307,14 @@ public final class CudaBackend implements Backend {
     CudaStorage y = cuda(ys);
     CudaStorage g = cuda(gs);
     CudaContext c = x.context();
-    return produce(c, x.dtype(), x.size(), o -> c.launch1d("unary_backward_" + type(x.dtype()),
-        x.size(), new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).ptr(g).ptr(o).i64(x.size())
-            .f64(p)));
+    // cuDNN may read the input itself: only a real input will do (biasActivation passes y twice).
+    DnnProvider dnn = xs != ys && DNN_ACTIVATIONS.contains(op) ? dnn(c) : null;
+    return produce(c, x.dtype(), x.size(), o -> {
+      if (dnn == null || !dnn.activationBackward(op, p, x, y, g, o)) {
+        c.launch1d("unary_backward_" + type(x.dtype()), x.size(), new KernelArgs()
+            .i32(op.ordinal()).ptr(x).ptr(y).ptr(g).ptr(o).i64(x.size()).f64(p));
+      }
+    });
   }
 
   @Override
@@ -424,8 +435,9 @@ public final class CudaBackend implements Backend {
     int inner = shape.inner(axis);
     CudaContext c = x.context();
     String t = type(x.dtype());
+    DnnProvider dnn = inner == 1 ? dnn(c) : null;
     return produce(c, x.dtype(), x.size(), y -> {
-      if (x.size() == 0) {
+      if (x.size() == 0 || dnn != null && dnn.softmax(log, x, y, outer, n)) {
         return;
       }
       if (inner == 1) {
@@ -451,8 +463,9 @@ public final class CudaBackend implements Backend {
     int inner = shape.inner(axis);
     CudaContext c = y.context();
     String t = type(y.dtype());
+    DnnProvider dnn = inner == 1 ? dnn(c) : null;
     return produce(c, y.dtype(), y.size(), o -> {
-      if (y.size() == 0) {
+      if (y.size() == 0 || dnn != null && dnn.softmaxBackward(log, y, g, o, outer, n)) {
         return;
       }
       if (inner == 1) {
@@ -535,6 +548,18 @@ public final class CudaBackend implements Backend {
         gemm.run(plan);
       }
     });
+  }
+
+  /** The activations cuDNN computes (CudnnDnn's modes). */
+  private static final Set<UnaryOp> DNN_ACTIVATIONS = EnumSet.of(UnaryOp.RELU, UnaryOp.SIGMOID,
+      UnaryOp.TANH, UnaryOp.ELU);
+
+  /** False makes activations and softmax skip cuDNN (tests compare it with our kernels). */
+  static volatile boolean useDnn = true;
+
+  /** cuDNN for activations and softmax on {@code c} where it is used, else null: our kernels. */
+  private static DnnProvider dnn(CudaContext c) {
+    return useDnn ? DnnProviders.forContext(c) : null;
   }
 
   /** False makes float32 products skip the float4 kernel (tests compare the two). */

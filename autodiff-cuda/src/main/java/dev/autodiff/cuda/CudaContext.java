@@ -295,6 +295,11 @@ final class CudaContext implements DeviceMemory {
     }
   }
 
+  /** This context's stream, for vendor libraries queuing work on it. */
+  CUstream stream() {
+    return stream;
+  }
+
   /** The raw handle of this context's stream, for vendor libraries queuing work on it. */
   long streamHandle() {
     return stream.address();

@@ -1,0 +1,289 @@
+package dev.autodiff.cuda;
+
+import dev.autodiff.core.DType;
+import dev.autodiff.core.Device;
+import dev.autodiff.core.UnaryOp;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import jcuda.jcudnn.JCudnn;
+
+/**
+ * Chooses, once per process, who computes the CUDA backend's activations (relu, sigmoid, tanh,
+ * elu) and softmax along the last axis, forward and backward: cuDNN ({@code libcudnn.so.9}, through
+ * JCudnn) where it loads, else our own kernels; one log line (logger {@code dev.autodiff}, INFO)
+ * says which and why. No exception from a failed load reaches the user.
+ *
+ * <ul>
+ *   <li>{@code -Dautodiff.cuda.dnn=auto} (the default): cuDNN where it loads, else the kernels.
+ *   <li>{@code -Dautodiff.cuda.dnn=kernel}: our kernels; cuDNN is not even loaded.
+ *   <li>{@code -Dautodiff.cuda.dnn=cudnn}: cuDNN or nothing: where it cannot be used, those ops
+ *       throw an {@link IllegalStateException} saying why.
+ * </ul>
+ *
+ * <p>Before cuDNN runs on a device, a few small cases with known answers check it there; a device
+ * where that fails keeps the kernels, with a WARNING line.
+ */
+public final class DnnProviders {
+  /** {@code -Dautodiff.cuda.dnn=auto|kernel|cudnn}. */
+  public static final String PROPERTY = "autodiff.cuda.dnn";
+  static final String KERNEL = "kernels (ours)";
+
+  private static final System.Logger LOG = System.getLogger("dev.autodiff");
+
+  private DnnProviders() {}
+
+  /**
+   * The choice: {@code cudnn} when cuDNN is to be used; {@code failure} set when the user forced
+   * cuDNN and it cannot be used.
+   */
+  record Selection(boolean cudnn, String description, String failure, boolean forced) {}
+
+  /**
+   * The choice, apart from the global state so that tests can drive it.
+   *
+   * @param setting the value of {@code -Dautodiff.cuda.dnn} (null: unset)
+   * @param probe loads cuDNN: null when it works, else why not; not called for {@code kernel}
+   */
+  static Selection select(String setting, Supplier<String> probe) {
+    String value = setting == null ? "" : setting.trim().toLowerCase(Locale.ROOT);
+    if (value.equals("kernel")) {
+      return new Selection(false, KERNEL + "; cuDNN not tried (-D" + PROPERTY + "=kernel)", null,
+          false);
+    }
+    boolean forced = value.equals("cudnn");
+    String note = value.isEmpty() || value.equals("auto") || forced ? ""
+        : " (ignored unknown -D" + PROPERTY + "=" + setting.trim() + "; use auto, kernel or"
+            + " cudnn)";
+    String why = probe.get();
+    if (why == null) {
+      return new Selection(true, "cuDNN" + (forced ? " (-D" + PROPERTY + "=cudnn)" : "") + note,
+          null, forced);
+    }
+    String description = KERNEL + "; cuDNN unavailable: " + why + note;
+    return new Selection(false, description, forced
+        ? "-D" + PROPERTY + "=cudnn, but cuDNN cannot be used: " + why : null, forced);
+  }
+
+  /** Loads JCudnn's native library and asks cuDNN its version: null when that works. */
+  static String probeCudnn() {
+    try {
+      JCudnn.setExceptionsEnabled(false);
+      long v = JCudnn.cudnnGetVersion();
+      return v > 0 ? null : "cudnnGetVersion returned " + v;
+    } catch (LinkageError e) {
+      return "JCudnn's native library did not load, which needs libcudnn.so.9 on the library path"
+          + " (" + CudaDriver.rootCause(e) + ")";
+    } catch (RuntimeException e) {
+      return e.toString();
+    }
+  }
+
+  private static final class Selected {
+    static final Selection SELECTION = choose();
+
+    private static Selection choose() {
+      Selection s = select(System.getProperty(PROPERTY), DnnProviders::probeCudnn);
+      LOG.log(System.Logger.Level.INFO, "autodiff CUDA activations and softmax: "
+          + s.description());
+      return s;
+    }
+  }
+
+  /** Per device: the provider, or the reason it is not used there. */
+  private static final Map<Device, Object> DEVICES = new ConcurrentHashMap<>();
+
+  /** Which provider computes activations and softmax, and why. Never throws. */
+  public static String description() {
+    StringBuilder s = new StringBuilder(Selected.SELECTION.description());
+    DEVICES.forEach((d, v) -> {
+      if (v instanceof String) {
+        s.append("; ").append(d).append(": ").append(v);
+      }
+    });
+    return s.toString();
+  }
+
+  /**
+   * The provider for context {@code c} (made and self-tested on first use, with {@code c}
+   * current), or null for our kernels.
+   *
+   * @throws IllegalStateException only under {@code -Dautodiff.cuda.dnn=cudnn} when cuDNN
+   *     cannot be used
+   */
+  static DnnProvider forContext(CudaContext c) {
+    Selection s = Selected.SELECTION;
+    if (s.failure() != null) {
+      throw new IllegalStateException(s.failure());
+    }
+    if (!s.cudnn()) {
+      return null;
+    }
+    Object v = DEVICES.computeIfAbsent(c.device(), d -> ready(c));
+    if (v instanceof String && s.forced()) {
+      throw new IllegalStateException("-D" + PROPERTY + "=cudnn, but on " + c.device() + ": " + v);
+    }
+    return v instanceof DnnProvider ? (DnnProvider) v : null;
+  }
+
+  private static Object ready(CudaContext c) {
+    try {
+      CudnnDnn dnn = new CudnnDnn(c);
+      String wrong;
+      try {
+        wrong = selfTest(c, dnn);
+      } finally {
+        synchronized (SCRATCH) {
+          SCRATCH.forEach(CudaStorage::dispose);
+          SCRATCH.clear();
+        }
+      }
+      if (wrong == null) {
+        LOG.log(System.Logger.Level.INFO, c.device() + ": activations and softmax by "
+            + dnn.name());
+        return dnn;
+      }
+      LOG.log(System.Logger.Level.WARNING, c.device() + ": cuDNN failed its self-test (" + wrong
+          + "); using our kernels");
+      return "cuDNN failed its self-test: " + wrong;
+    } catch (RuntimeException | LinkageError e) {
+      LOG.log(System.Logger.Level.WARNING, c.device() + ": cuDNN did not start (" + e
+          + "); using our kernels");
+      return "cuDNN did not start: " + e;
+    }
+  }
+
+  /** Null when cuDNN gives the known answers of a few small cases on this device, else what not. */
+  static String selfTest(CudaContext c, DnnProvider dnn) {
+    double[] x = {-2, -0.5, 0, 0.5, 2};
+    for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+      double tol = t == DType.FLOAT32 ? 1e-6 : 1e-12;
+      for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.SIGMOID, UnaryOp.TANH,
+          UnaryOp.ELU}) {
+        double[] want = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+          want[i] = expected(act, x[i]);
+        }
+        double[] got = run(c, t, x, (in, out) -> dnn.activation(act, 0.5, in, out));
+        String bad = compare(act + " " + t, want, got, tol);
+        if (bad != null) {
+          return bad;
+        }
+      }
+      double[] rows = {1, 2, 3, -1, 0, 1};
+      double[] want = new double[6];
+      for (int r = 0; r < 2; r++) {
+        double sum = 0;
+        for (int k = 0; k < 3; k++) {
+          sum += Math.exp(rows[3 * r + k]);
+        }
+        for (int k = 0; k < 3; k++) {
+          want[3 * r + k] = Math.exp(rows[3 * r + k]) / sum;
+        }
+      }
+      String bad = compare("softmax " + t, want,
+          run(c, t, rows, (in, out) -> dnn.softmax(false, in, out, 2, 3)), tol);
+      if (bad != null) {
+        return bad;
+      }
+      // The backward calls too (every JNI function is bound before a user needs it): relu's VJP
+      // of ones is its mask; softmax's VJP of ones is zero (the rows sum to one).
+      bad = compare("relu backward " + t, new double[] {0, 0, 0, 1, 1},
+          run(c, t, x, (in, out) -> dnn.activationBackward(UnaryOp.RELU, 0, in, in, ones(c, t,
+              x.length), out)), tol);
+      if (bad != null) {
+        return bad;
+      }
+      double[] probabilities = want;
+      bad = compare("softmax backward " + t, new double[6], run(c, t, probabilities,
+          (in, out) -> dnn.softmaxBackward(false, in, ones(c, t, 6), out, 2, 3)), tol);
+      if (bad != null) {
+        return bad;
+      }
+    }
+    return null;
+  }
+
+  /** n ones on the device; freed when the allocator next reuses memory (a self-test's scratch). */
+  private static CudaStorage ones(CudaContext c, DType t, int n) {
+    CudaStorage s = c.allocate(t, n);
+    double[] v = new double[n];
+    java.util.Arrays.fill(v, 1);
+    if (t == DType.FLOAT32) {
+      float[] f = new float[n];
+      java.util.Arrays.fill(f, 1f);
+      c.upload(s, n, 4, (b, from, k) -> b.asFloatBuffer().put(f, from, k));
+    } else {
+      c.upload(s, n, 8, (b, from, k) -> b.asDoubleBuffer().put(v, from, k));
+    }
+    SCRATCH.add(s);
+    return s;
+  }
+
+  /** The self-tests' extra inputs, freed when a self-test ends. */
+  private static final java.util.List<CudaStorage> SCRATCH =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+  private static double expected(UnaryOp act, double x) {
+    switch (act) {
+      case RELU:
+        return Math.max(x, 0);
+      case SIGMOID:
+        return 1 / (1 + Math.exp(-x));
+      case TANH:
+        return Math.tanh(x);
+      default:
+        return x > 0 ? x : 0.5 * Math.expm1(x);
+    }
+  }
+
+  private interface Case {
+    boolean run(CudaStorage in, CudaStorage out);
+  }
+
+  private static double[] run(CudaContext c, DType t, double[] values, Case op) {
+    CudaStorage in = c.allocate(t, values.length);
+    CudaStorage out = c.allocate(t, values.length);
+    try {
+      if (t == DType.FLOAT32) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = (float) values[i];
+        }
+        c.upload(in, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
+      } else {
+        c.upload(in, values.length, 8, (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
+      }
+      if (!op.run(in, out)) {
+        return null;
+      }
+      double[] got = new double[values.length];
+      if (t == DType.FLOAT32) {
+        float[] f = new float[values.length];
+        c.download(out, f.length, 4, (b, from, n) -> b.asFloatBuffer().get(f, from, n));
+        for (int i = 0; i < f.length; i++) {
+          got[i] = f[i];
+        }
+      } else {
+        c.download(out, got.length, 8, (b, from, n) -> b.asDoubleBuffer().get(got, from, n));
+      }
+      return got;
+    } finally {
+      in.dispose();
+      out.dispose();
+    }
+  }
+
+  private static String compare(String what, double[] want, double[] got, double tol) {
+    if (got == null) {
+      return what + ": not done";
+    }
+    for (int i = 0; i < want.length; i++) {
+      if (!(Math.abs(want[i] - got[i]) <= tol * Math.max(1, Math.abs(want[i])))) {
+        return what + ": element " + i + " is " + got[i] + ", want " + want[i];
+      }
+    }
+    return null;
+  }
+}
