@@ -671,7 +671,7 @@ SOFTMAX_BACKWARD(f32, float)
 SOFTMAX_BACKWARD(f64, double)
 
 // ---- fused softmax cross-entropy, one block per row of [rows, classes] -----------------------
-// Labels were checked on the host; the same roundings as the CPU backend's fused loops.
+// crossEntropy's labels were checked first (check_index); the roundings are the CPU backend's.
 
 template <typename T>
 __device__ double rowLogSumExpShift(const T* r, int classes, T* maxOut, Best<T>* bests,

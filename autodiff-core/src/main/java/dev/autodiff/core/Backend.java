@@ -67,7 +67,9 @@ public interface Backend {
    * The VJP of activation {@code op} in one pass, {@code g f'(x)}, from its input {@code x}, output
    * {@code y} and cotangent {@code g} (one shape and dtype) and the op's constants; or null where
    * this backend does not fuse {@code op}, and the ops layer composes the VJP from tensor ops.
-   * Backends fuse at least RELU, LEAKY_RELU, ELU, SIGMOID, TANH and SOFTPLUS.
+   * The CPU and CUDA backends fuse RELU, LEAKY_RELU, ELU, SIGMOID, TANH and SOFTPLUS. An op's
+   * derivative reads x (relu, leaky relu, softplus), y (sigmoid, tanh) or both (elu); the storage
+   * it does not read may be passed in its place.
    */
   default Storage unaryBackward(UnaryOp op, Storage x, Storage y, Storage g, double p, double q) {
     return null;

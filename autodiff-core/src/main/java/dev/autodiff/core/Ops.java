@@ -439,10 +439,17 @@ public final class Ops {
         (c, x) -> make(x[0], x[0].backend().unary(kernel, x[0].storage(), c.p, c.q), x[0].shape()),
         (c, g) -> {
           Tensor x = c.input(0);
+          Tensor y = c.output();
+          // Each derivative reads the input, the output, or (elu) both; the fused pass gets the
+          // one it reads twice, so that closing the other tensor does not break the backward.
+          boolean readsX = kernel != UnaryOp.SIGMOID && kernel != UnaryOp.TANH;
+          boolean readsY = !readsX || kernel == UnaryOp.ELU;
           if (!Autograd.isGradEnabled() && g.dtype() == x.dtype() && g.shape().equals(x.shape())
-              && g.device().equals(x.device())) {
-            Storage fused = x.backend().unaryBackward(kernel, x.storage(), c.output().storage(),
-                g.storage(), c.p, c.q);
+              && g.device().equals(x.device()) && !(readsX && x.isClosed())
+              && !(readsY && y.isClosed())) {
+            Storage in = readsX ? x.storage() : y.storage();
+            Storage out = readsY ? y.storage() : in;
+            Storage fused = x.backend().unaryBackward(kernel, in, out, g.storage(), c.p, c.q);
             if (fused != null) {
               return one(make(g, fused, g.shape()));
             }

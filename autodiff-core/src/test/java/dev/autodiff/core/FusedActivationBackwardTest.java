@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,6 +21,28 @@ class FusedActivationBackwardTest {
   static Tensor vjp(UnaryOperator<Tensor> f, Tensor x, Tensor g, boolean record) {
     Tensor leaf = x.detach().requiresGrad();
     return Autograd.grad(List.of(f.apply(leaf)), List.of(g), List.of(leaf), false, record).get(0);
+  }
+
+  @Test
+  void theFusedVjpReadsOnlyWhatTheDerivativeNeeds() {
+    // relu's derivative reads its input: its output may be closed before backward.
+    Tensor x = Tensor.of(new double[] {-1, 2, 3}).requiresGrad();
+    Tensor y = x.relu();
+    Tensor s = y.mul(2).sum();
+    y.close();
+    s.backward();
+    assertArrayEquals(new double[] {0, 2, 2}, x.grad().toDoubleArray());
+    // tanh's reads its output: its input may be closed.
+    Tensor z = Tensor.of(new double[] {0.5, -0.25}).requiresGrad();
+    Tensor h = z.mul(1.5);
+    Tensor t = h.tanh().sum();
+    h.close();
+    t.backward();
+    double[] got = z.grad().toDoubleArray();
+    for (int i = 0; i < 2; i++) {
+      double th = Math.tanh(1.5 * new double[] {0.5, -0.25}[i]);
+      org.junit.jupiter.api.Assertions.assertEquals(1.5 * (1 - th * th), got[i], 1e-15);
+    }
   }
 
   @ParameterizedTest

@@ -57,7 +57,7 @@ public final class CudaBackend implements Backend {
     }
     StringBuilder s = new StringBuilder("cuda: driver " + CudaDriver.version() + ", "
         + CudaDriver.deviceCount() + " device(s); matmul: " + BlasProviders.description()
-        + "; activations and softmax: " + DnnProviders.description());
+        + "; softmax: " + DnnProviders.description());
     for (int i = 0; i < CudaDriver.deviceCount(); i++) {
       try {
         CudaContext c = CudaContext.of(Device.cuda(i));
@@ -273,13 +273,8 @@ public final class CudaBackend implements Backend {
       throw notForInt64(lower(op));
     }
     CudaContext c = x.context();
-    DnnProvider dnn = x.dtype() != DType.INT64 && DNN_ACTIVATIONS.contains(op) ? dnn(c) : null;
-    return produce(c, x.dtype(), x.size(), y -> {
-      if (dnn == null || !dnn.activation(op, p, x, y)) {
-        c.launch1d("unary_" + type(x.dtype()), x.size(),
-            new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q));
-      }
-    });
+    return produce(c, x.dtype(), x.size(), y -> c.launch1d("unary_" + type(x.dtype()), x.size(),
+        new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i64(x.size()).f64(p).f64(q)));
   }
 
   @Override
@@ -307,14 +302,9 @@ public final class CudaBackend implements Backend {
     CudaStorage y = cuda(ys);
     CudaStorage g = cuda(gs);
     CudaContext c = x.context();
-    // cuDNN may read the input itself: only a real input will do (biasActivation passes y twice).
-    DnnProvider dnn = xs != ys && DNN_ACTIVATIONS.contains(op) ? dnn(c) : null;
-    return produce(c, x.dtype(), x.size(), o -> {
-      if (dnn == null || !dnn.activationBackward(op, p, x, y, g, o)) {
-        c.launch1d("unary_backward_" + type(x.dtype()), x.size(), new KernelArgs()
-            .i32(op.ordinal()).ptr(x).ptr(y).ptr(g).ptr(o).i64(x.size()).f64(p));
-      }
-    });
+    return produce(c, x.dtype(), x.size(), o -> c.launch1d("unary_backward_" + type(x.dtype()),
+        x.size(), new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).ptr(g).ptr(o).i64(x.size())
+            .f64(p)));
   }
 
   @Override
@@ -550,14 +540,10 @@ public final class CudaBackend implements Backend {
     });
   }
 
-  /** The activations cuDNN computes (CudnnDnn's modes). */
-  private static final Set<UnaryOp> DNN_ACTIVATIONS = EnumSet.of(UnaryOp.RELU, UnaryOp.SIGMOID,
-      UnaryOp.TANH, UnaryOp.ELU);
-
-  /** False makes activations and softmax skip cuDNN (tests compare it with our kernels). */
+  /** False makes softmax skip cuDNN (tests compare it with our kernels). */
   static volatile boolean useDnn = true;
 
-  /** cuDNN for activations and softmax on {@code c} where it is used, else null: our kernels. */
+  /** cuDNN for softmax on {@code c} where it is used, else null: our kernels. */
   private static DnnProvider dnn(CudaContext c) {
     return useDnn ? DnnProviders.forContext(c) : null;
   }

@@ -1,26 +1,18 @@
 package dev.autodiff.cuda;
 
-import static jcuda.jcudnn.JCudnn.cudnnActivationBackward;
-import static jcuda.jcudnn.JCudnn.cudnnActivationForward;
 import static jcuda.jcudnn.JCudnn.cudnnCreate;
-import static jcuda.jcudnn.JCudnn.cudnnCreateActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnCreateTensorDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnGetErrorString;
 import static jcuda.jcudnn.JCudnn.cudnnGetVersion;
-import static jcuda.jcudnn.JCudnn.cudnnSetActivationDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSetStream;
 import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptor;
 import static jcuda.jcudnn.JCudnn.cudnnSoftmaxBackward;
 import static jcuda.jcudnn.JCudnn.cudnnSoftmaxForward;
 
 import dev.autodiff.core.DType;
-import dev.autodiff.core.UnaryOp;
 import jcuda.Pointer;
-import jcuda.jcudnn.cudnnActivationDescriptor;
-import jcuda.jcudnn.cudnnActivationMode;
 import jcuda.jcudnn.cudnnDataType;
 import jcuda.jcudnn.cudnnHandle;
-import jcuda.jcudnn.cudnnNanPropagation;
 import jcuda.jcudnn.cudnnSoftmaxAlgorithm;
 import jcuda.jcudnn.cudnnSoftmaxMode;
 import jcuda.jcudnn.cudnnStatus;
@@ -29,8 +21,8 @@ import jcuda.jcudnn.cudnnTensorFormat;
 import jcuda.runtime.cudaStream_t;
 
 /**
- * cuDNN through JCudnn for one context: a handle on the context's stream, and descriptors reused
- * from call to call (so calls are serialised). Made only after {@link DnnProviders} has loaded
+ * cuDNN's softmax through JCudnn for one context: a handle on the context's stream, and
+ * descriptors reused from call to call (so calls are serialised). Made only after {@link DnnProviders} has loaded
  * JCudnn's native library; JCudnn's exceptions stay off and every status is checked here.
  */
 final class CudnnDnn implements DnnProvider {
@@ -38,7 +30,6 @@ final class CudnnDnn implements DnnProvider {
   private final cudnnHandle handle = new cudnnHandle();
   private final cudnnTensorDescriptor first = new cudnnTensorDescriptor();
   private final cudnnTensorDescriptor second = new cudnnTensorDescriptor();
-  private final cudnnActivationDescriptor activation = new cudnnActivationDescriptor();
   private final Pointer oneF = Pointer.to(new float[] {1});
   private final Pointer zeroF = Pointer.to(new float[] {0});
   private final Pointer oneD = Pointer.to(new double[] {1});
@@ -51,7 +42,6 @@ final class CudnnDnn implements DnnProvider {
     check(cudnnSetStream(handle, new cudaStream_t(c.stream())), "cudnnSetStream");
     check(cudnnCreateTensorDescriptor(first), "cudnnCreateTensorDescriptor");
     check(cudnnCreateTensorDescriptor(second), "cudnnCreateTensorDescriptor");
-    check(cudnnCreateActivationDescriptor(activation), "cudnnCreateActivationDescriptor");
     long v = cudnnGetVersion();
     this.name = "cuDNN " + v / 10000 + "." + v / 100 % 100 + "." + v % 100;
   }
@@ -74,21 +64,6 @@ final class CudnnDnn implements DnnProvider {
     }
   }
 
-  private static int mode(UnaryOp act) {
-    switch (act) {
-      case RELU:
-        return cudnnActivationMode.CUDNN_ACTIVATION_RELU;
-      case SIGMOID:
-        return cudnnActivationMode.CUDNN_ACTIVATION_SIGMOID;
-      case TANH:
-        return cudnnActivationMode.CUDNN_ACTIVATION_TANH;
-      case ELU:
-        return cudnnActivationMode.CUDNN_ACTIVATION_ELU;
-      default:
-        return -1;
-    }
-  }
-
   private static int dataType(CudaStorage s) {
     return s.dtype() == DType.FLOAT32 ? cudnnDataType.CUDNN_DATA_FLOAT
         : cudnnDataType.CUDNN_DATA_DOUBLE;
@@ -106,40 +81,6 @@ final class CudnnDnn implements DnnProvider {
   private static void shape(cudnnTensorDescriptor d, CudaStorage s, int n, int c) {
     check(cudnnSetTensor4dDescriptor(d, cudnnTensorFormat.CUDNN_TENSOR_NCHW, dataType(s), n, c,
         1, 1), "cudnnSetTensor4dDescriptor");
-  }
-
-  private boolean setActivation(UnaryOp act, double p, CudaStorage x) {
-    int mode = mode(act);
-    if (mode < 0 || x.dtype() == DType.INT64 || x.size() == 0 || x.size() > Integer.MAX_VALUE) {
-      return false;
-    }
-    check(cudnnSetActivationDescriptor(activation, mode,
-        cudnnNanPropagation.CUDNN_PROPAGATE_NAN, act == UnaryOp.ELU ? p : 0),
-        "cudnnSetActivationDescriptor");
-    shape(first, x, 1, (int) x.size());
-    return true;
-  }
-
-  @Override
-  public synchronized boolean activation(UnaryOp act, double p, CudaStorage x, CudaStorage y) {
-    if (!setActivation(act, p, x)) {
-      return false;
-    }
-    check(cudnnActivationForward(handle, activation, one(x), first, x.pointer(), zero(x), first,
-        y.pointer()), "cudnnActivationForward");
-    return true;
-  }
-
-  @Override
-  public synchronized boolean activationBackward(UnaryOp act, double p, CudaStorage x,
-      CudaStorage y, CudaStorage g, CudaStorage out) {
-    if (!setActivation(act, p, x)) {
-      return false;
-    }
-    check(cudnnActivationBackward(handle, activation, one(x), first, y.pointer(), first,
-        g.pointer(), first, x.pointer(), zero(x), first, out.pointer()),
-        "cudnnActivationBackward");
-    return true;
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.autodiff.cuda;
 
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
-import dev.autodiff.core.UnaryOp;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,10 +9,11 @@ import java.util.function.Supplier;
 import jcuda.jcudnn.JCudnn;
 
 /**
- * Chooses, once per process, who computes the CUDA backend's activations (relu, sigmoid, tanh,
- * elu) and softmax along the last axis, forward and backward: cuDNN ({@code libcudnn.so.9}, through
- * JCudnn) where it loads, else our own kernels; one log line (logger {@code dev.autodiff}, INFO)
- * says which and why. No exception from a failed load reaches the user.
+ * Chooses, once per process, who computes the CUDA backend's softmax and log-softmax along the last
+ * axis, forward and backward: cuDNN ({@code libcudnn.so.9}, through JCudnn) where it loads, else
+ * our own kernels; one log line (logger {@code dev.autodiff}, INFO) says which and why. No
+ * exception from a failed load reaches the user. (Activations stay on our kernels; see {@link
+ * DnnProvider}.)
  *
  * <ul>
  *   <li>{@code -Dautodiff.cuda.dnn=auto} (the default): cuDNN where it loads, else the kernels.
@@ -85,8 +85,7 @@ public final class DnnProviders {
 
     private static Selection choose() {
       Selection s = select(System.getProperty(PROPERTY), DnnProviders::probeCudnn);
-      LOG.log(System.Logger.Level.INFO, "autodiff CUDA activations and softmax: "
-          + s.description());
+      LOG.log(System.Logger.Level.INFO, "autodiff CUDA softmax: " + s.description());
       return s;
     }
   }
@@ -94,7 +93,7 @@ public final class DnnProviders {
   /** Per device: the provider, or the reason it is not used there. */
   private static final Map<Device, Object> DEVICES = new ConcurrentHashMap<>();
 
-  /** Which provider computes activations and softmax, and why. Never throws. */
+  /** Which provider computes softmax, and why. Never throws. */
   public static String description() {
     StringBuilder s = new StringBuilder(Selected.SELECTION.description());
     DEVICES.forEach((d, v) -> {
@@ -130,18 +129,9 @@ public final class DnnProviders {
   private static Object ready(CudaContext c) {
     try {
       CudnnDnn dnn = new CudnnDnn(c);
-      String wrong;
-      try {
-        wrong = selfTest(c, dnn);
-      } finally {
-        synchronized (SCRATCH) {
-          SCRATCH.forEach(CudaStorage::dispose);
-          SCRATCH.clear();
-        }
-      }
+      String wrong = selfTest(c, dnn);
       if (wrong == null) {
-        LOG.log(System.Logger.Level.INFO, c.device() + ": activations and softmax by "
-            + dnn.name());
+        LOG.log(System.Logger.Level.INFO, c.device() + ": softmax by " + dnn.name());
         return dnn;
       }
       LOG.log(System.Logger.Level.WARNING, c.device() + ": cuDNN failed its self-test (" + wrong
@@ -154,50 +144,47 @@ public final class DnnProviders {
     }
   }
 
-  /** Null when cuDNN gives the known answers of a few small cases on this device, else what not. */
+  /**
+   * Null when cuDNN gives the known answers of a few small cases on this device, else what not:
+   * softmax and log-softmax, forward and backward (so that every JNI function it uses is bound
+   * before a user needs it), in float32 and float64.
+   */
   static String selfTest(CudaContext c, DnnProvider dnn) {
-    double[] x = {-2, -0.5, 0, 0.5, 2};
+    double[] rows = {1, 2, 3, -1, 0, 1000};
+    double[] probabilities = new double[6];
+    double[] logs = new double[6];
+    for (int r = 0; r < 2; r++) {
+      double max = Math.max(rows[3 * r], Math.max(rows[3 * r + 1], rows[3 * r + 2]));
+      double sum = 0;
+      for (int k = 0; k < 3; k++) {
+        sum += Math.exp(rows[3 * r + k] - max);
+      }
+      for (int k = 0; k < 3; k++) {
+        logs[3 * r + k] = rows[3 * r + k] - max - Math.log(sum);
+        probabilities[3 * r + k] = Math.exp(logs[3 * r + k]);
+      }
+    }
+    double[] ones = {1, 1, 1, 1, 1, 1};
     for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
       double tol = t == DType.FLOAT32 ? 1e-6 : 1e-12;
-      for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.SIGMOID, UnaryOp.TANH,
-          UnaryOp.ELU}) {
-        double[] want = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-          want[i] = expected(act, x[i]);
-        }
-        double[] got = run(c, t, x, (in, out) -> dnn.activation(act, 0.5, in, out));
-        String bad = compare(act + " " + t, want, got, tol);
-        if (bad != null) {
-          return bad;
-        }
+      String bad = compare("softmax " + t, probabilities,
+          run(c, t, rows, null, (in, g, out) -> dnn.softmax(false, in, out, 2, 3)), tol);
+      if (bad == null) {
+        bad = compare("log-softmax " + t, logs,
+            run(c, t, rows, null, (in, g, out) -> dnn.softmax(true, in, out, 2, 3)), tol);
       }
-      double[] rows = {1, 2, 3, -1, 0, 1};
-      double[] want = new double[6];
-      for (int r = 0; r < 2; r++) {
-        double sum = 0;
-        for (int k = 0; k < 3; k++) {
-          sum += Math.exp(rows[3 * r + k]);
+      if (bad == null) { // softmax's VJP of ones is zero: each row sums to one
+        bad = compare("softmax backward " + t, new double[6], run(c, t, probabilities, ones,
+            (y, g, out) -> dnn.softmaxBackward(false, y, g, out, 2, 3)), tol);
+      }
+      if (bad == null) { // log-softmax's VJP of ones is 1 - 3 p
+        double[] want = new double[6];
+        for (int i = 0; i < 6; i++) {
+          want[i] = 1 - 3 * probabilities[i];
         }
-        for (int k = 0; k < 3; k++) {
-          want[3 * r + k] = Math.exp(rows[3 * r + k]) / sum;
-        }
+        bad = compare("log-softmax backward " + t, want, run(c, t, logs, ones,
+            (y, g, out) -> dnn.softmaxBackward(true, y, g, out, 2, 3)), tol);
       }
-      String bad = compare("softmax " + t, want,
-          run(c, t, rows, (in, out) -> dnn.softmax(false, in, out, 2, 3)), tol);
-      if (bad != null) {
-        return bad;
-      }
-      // The backward calls too (every JNI function is bound before a user needs it): relu's VJP
-      // of ones is its mask; softmax's VJP of ones is zero (the rows sum to one).
-      bad = compare("relu backward " + t, new double[] {0, 0, 0, 1, 1},
-          run(c, t, x, (in, out) -> dnn.activationBackward(UnaryOp.RELU, 0, in, in, ones(c, t,
-              x.length), out)), tol);
-      if (bad != null) {
-        return bad;
-      }
-      double[] probabilities = want;
-      bad = compare("softmax backward " + t, new double[6], run(c, t, probabilities,
-          (in, out) -> dnn.softmaxBackward(false, in, ones(c, t, 6), out, 2, 3)), tol);
       if (bad != null) {
         return bad;
       }
@@ -205,57 +192,17 @@ public final class DnnProviders {
     return null;
   }
 
-  /** n ones on the device; freed when the allocator next reuses memory (a self-test's scratch). */
-  private static CudaStorage ones(CudaContext c, DType t, int n) {
-    CudaStorage s = c.allocate(t, n);
-    double[] v = new double[n];
-    java.util.Arrays.fill(v, 1);
-    if (t == DType.FLOAT32) {
-      float[] f = new float[n];
-      java.util.Arrays.fill(f, 1f);
-      c.upload(s, n, 4, (b, from, k) -> b.asFloatBuffer().put(f, from, k));
-    } else {
-      c.upload(s, n, 8, (b, from, k) -> b.asDoubleBuffer().put(v, from, k));
-    }
-    SCRATCH.add(s);
-    return s;
-  }
-
-  /** The self-tests' extra inputs, freed when a self-test ends. */
-  private static final java.util.List<CudaStorage> SCRATCH =
-      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-
-  private static double expected(UnaryOp act, double x) {
-    switch (act) {
-      case RELU:
-        return Math.max(x, 0);
-      case SIGMOID:
-        return 1 / (1 + Math.exp(-x));
-      case TANH:
-        return Math.tanh(x);
-      default:
-        return x > 0 ? x : 0.5 * Math.expm1(x);
-    }
-  }
-
   private interface Case {
-    boolean run(CudaStorage in, CudaStorage out);
+    boolean run(CudaStorage in, CudaStorage second, CudaStorage out);
   }
 
-  private static double[] run(CudaContext c, DType t, double[] values, Case op) {
-    CudaStorage in = c.allocate(t, values.length);
+  /** Runs a case on the device: values (and a second input, or null) in, the output back. */
+  private static double[] run(CudaContext c, DType t, double[] values, double[] second, Case op) {
+    CudaStorage in = upload(c, t, values);
+    CudaStorage other = second == null ? null : upload(c, t, second);
     CudaStorage out = c.allocate(t, values.length);
     try {
-      if (t == DType.FLOAT32) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-          f[i] = (float) values[i];
-        }
-        c.upload(in, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
-      } else {
-        c.upload(in, values.length, 8, (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
-      }
-      if (!op.run(in, out)) {
+      if (!op.run(in, other, out)) {
         return null;
       }
       double[] got = new double[values.length];
@@ -271,8 +218,25 @@ public final class DnnProviders {
       return got;
     } finally {
       in.dispose();
+      if (other != null) {
+        other.dispose();
+      }
       out.dispose();
     }
+  }
+
+  private static CudaStorage upload(CudaContext c, DType t, double[] values) {
+    CudaStorage s = c.allocate(t, values.length);
+    if (t == DType.FLOAT32) {
+      float[] f = new float[values.length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) values[i];
+      }
+      c.upload(s, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
+    } else {
+      c.upload(s, values.length, 8, (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
+    }
+    return s;
   }
 
   private static String compare(String what, double[] want, double[] got, double tol) {

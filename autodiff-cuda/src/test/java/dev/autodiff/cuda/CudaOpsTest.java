@@ -234,7 +234,10 @@ class CudaOpsTest {
   @Test
   void theFloat4MatmulKernelGivesThePlainKernelsBits() {
     Device gpu = Gpu.device();
-    for (int[] s : new int[][] {{1024, 512, 2048}, {2048, 36, 1028}, {640, 1024, 132}}) {
+    // 128-wide tiles (and so the float4 kernel) once they fill half the multiprocessors: these
+    // shapes reach it on GPUs up to 144 multiprocessors, with ragged M and N edges.
+    for (int[] s : new int[][] {{1024, 512, 2048}, {2048, 36, 1028}, {1000, 36, 1028},
+        {1100, 64, 1300}}) {
       for (boolean ta : new boolean[] {false, true}) {
         for (boolean tb : new boolean[] {false, true}) {
           Tensor a = data(35, DType.FLOAT32, ta ? new int[] {s[1], s[0]} : new int[] {s[0], s[1]})
@@ -256,6 +259,16 @@ class CudaOpsTest {
         }
       }
     }
+  }
+
+  @Test
+  void batchedFloat4ProductsMatchTheCpu() {
+    same("batched 8 x [512,64] x [64,512]", Tensor::matmul, data(37, DType.FLOAT32, 8, 512, 64),
+        data(38, DType.FLOAT32, 8, 64, 512));
+    same("broadcast [8,512,64] x [64,516]", Tensor::matmul, data(39, DType.FLOAT32, 8, 512, 64),
+        data(40, DType.FLOAT32, 64, 516));
+    same("one matrix times a stack", Tensor::matmul, data(41, DType.FLOAT32, 512, 64),
+        data(42, DType.FLOAT32, 8, 64, 516));
   }
 
   @ParameterizedTest

@@ -161,7 +161,7 @@ public final class Losses {
           + scores.size(0) + " (scores shape " + scores.shape() + ")");
     }
     if (!labels.device().isCpu()) {
-      return; // the device's kernels check the range: reading labels back here would wait for it
+      return; // the loss's kernels check the range on the device (one wait instead of two)
     }
     int classes = scores.size(1);
     long[] l = labels.toLongArray();
