@@ -910,10 +910,12 @@ extern "C" __global__ void __launch_bounds__(256)
     }
 #pragma unroll
     for (int k = 0; k < 8; k++) {
-      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 8]);
-      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 8 + 4]);
-      float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 8]);
-      float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 8 + 4]);
+      // Rows ty*4.. and 64+ty*4.., columns tx*4.. and 64+tx*4..: a warp's float4 reads of one
+      // slab row then cover 16 consecutive vectors, free of bank conflicts.
+      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 4]);
+      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][64 + ty * 4]);
+      float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 4]);
+      float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][64 + tx * 4]);
       float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
       float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
@@ -930,11 +932,11 @@ extern "C" __global__ void __launch_bounds__(256)
   }
 #pragma unroll
   for (int i = 0; i < 8; i++) {
-    int r = row0 + ty * 8 + i;
+    int r = row0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
     if (r >= M) continue;
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-      int c = col0 + tx * 8 + 4 * h;
+      int c = col0 + 64 * h + tx * 4;
       if (c < N) {  // N is a multiple of four, so the whole vector is inside
         *reinterpret_cast<float4*>(&C[(long long)r * ldc + c]) =
             make_float4(acc[i][4 * h], acc[i][4 * h + 1], acc[i][4 * h + 2], acc[i][4 * h + 3]);
