@@ -275,16 +275,26 @@ final class CudaContext implements DeviceMemory {
 
   // ---- kernels ------------------------------------------------------------------------------
 
+  /**
+   * {@code -Dautodiff.cuda.sync=true} waits for every kernel as it is launched, so that a fault
+   * (an illegal address, say) is reported by the kernel that caused it rather than by whichever
+   * later call happens to wait. Slow; for finding bugs.
+   */
+  static final boolean SYNC_EACH_LAUNCH = Boolean.getBoolean("autodiff.cuda.sync");
+
   /** Queues {@code kernel} on the stream. */
   void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY,
       KernelArgs args) {
     enter();
     int r = cuLaunchKernel(kernels.function(kernel), gridX, gridY, gridZ, blockX, blockY, 1, 0,
         stream, args.pack(), null);
+    if (r == CUresult.CUDA_SUCCESS && SYNC_EACH_LAUNCH) {
+      r = cuStreamSynchronize(stream);
+    }
     if (r != CUresult.CUDA_SUCCESS) {
-      throw new IllegalStateException(device + ": launching kernel " + kernel + " with grid ("
-          + gridX + ", " + gridY + ", " + gridZ + ") and block (" + blockX + ", " + blockY
-          + ") failed: " + CUresult.stringFor(r) + " (" + r + ")");
+      throw new IllegalStateException(device + ": kernel " + kernel + " with grid (" + gridX
+          + ", " + gridY + ", " + gridZ + ") and block (" + blockX + ", " + blockY + ") failed: "
+          + CUresult.stringFor(r) + " (" + r + ")");
     }
   }
 
