@@ -90,6 +90,11 @@ public final class BlasProviders {
         () -> new ContextScratch(c));
   }
 
+  /** True when the user forced cuBLAS ({@code -Dautodiff.cuda.blas=cublas}). */
+  static boolean forced() {
+    return Selected.SELECTION.forced();
+  }
+
   /** The process-wide choice, before any device's self-test: null means our kernel. */
   static BlasProvider selected() {
     return Selected.SELECTION.require();

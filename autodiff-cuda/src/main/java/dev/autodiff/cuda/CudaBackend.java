@@ -520,23 +520,22 @@ public final class CudaBackend implements Backend {
     if (out.numel() == 0) {
       return c.allocate(a.dtype(), 0); // an empty batch axis: no plan, no launch
     }
-    if (Geometry.tiles(n, 64) > Geometry.MAX_GRID_YZ) {
-      throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need more"
-          + " tiles than a grid's " + Geometry.MAX_GRID_YZ + "; split the product");
-    }
     Shape batch = Shape.of(Arrays.copyOf(out.toArray(), r - 2));
     long[] aOff = MatmulPlan.batchOffsets(aShape, batch);
     long[] bOff = MatmulPlan.batchOffsets(bShape, batch);
     MatmulPlan plan = MatmulPlan.of(aOff, bOff, bShape.rank() == 2 && !transA, m, k);
     c.enter(); // a vendor BLAS readies its handle in the thread's current context
-    BlasProvider blas = k > 0 ? BlasProviders.forContext(c, c.streamHandle()) : null; // null: kernel
+    BlasProvider blas = k > 0 && useBlas ? BlasProviders.forContext(c, c.streamHandle()) : null;
     return produce(c, a.dtype(), out.numel(), y -> {
       Gemm gemm = new Gemm(c, a, b, y, transA, transB, aShape.size(-1), bShape.size(-1), n, k);
-      if (blas != null) {
-        gemm.runVendor(blas, plan);
-      } else {
-        gemm.run(plan);
+      if (blas != null && gemm.tryVendor(blas, plan)) {
+        return;
       }
+      if (Geometry.tiles(n, 64) > Geometry.MAX_GRID_YZ) {
+        throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need more"
+            + " tiles than a grid's " + Geometry.MAX_GRID_YZ + "; split the product");
+      }
+      gemm.run(plan);
     });
   }
 
@@ -547,6 +546,11 @@ public final class CudaBackend implements Backend {
   private static DnnProvider dnn(CudaContext c) {
     return useDnn ? DnnProviders.forContext(c) : null;
   }
+
+  /** False makes products skip the vendor BLAS (tests of our kernels set it). */
+  static volatile boolean useBlas = true;
+
+  private static volatile boolean vendorFailureLogged;
 
   /** False makes float32 products skip the float4 kernel (tests compare the two). */
   static volatile boolean vectorMatmul = true;
@@ -591,6 +595,31 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < p.launches.length; i += 2) {
           launch(p.m, 1, p.launches[i], p.launches[i + 1], (long) (i / 2) * p.m * n, 0, 0);
         }
+      }
+    }
+
+    /**
+     * The products through a vendor BLAS; false (and our kernel takes over, overwriting whatever
+     * it wrote) when it fails and cuBLAS was not forced.
+     */
+    boolean tryVendor(BlasProvider blas, MatmulPlan p) {
+      try {
+        runVendor(blas, p);
+        if (CudaContext.SYNC_EACH_LAUNCH) {
+          c.synchronize(); // a fault inside cuBLAS is reported here, naming it
+        }
+        return true;
+      } catch (IllegalStateException e) {
+        if (BlasProviders.forced()) {
+          throw e;
+        }
+        if (!vendorFailureLogged) {
+          vendorFailureLogged = true;
+          System.getLogger("dev.autodiff").log(System.Logger.Level.WARNING, c.device()
+              + ": " + blas.name() + " failed (" + e.getMessage() + "); this product and later"
+              + " failing ones use our kernel");
+        }
+        return false;
       }
     }
 

@@ -13,7 +13,7 @@ package dev.autodiff.cuda;
  * flag and leading dimension. No data moves.
  *
  * <pre>{@code
- * jshell> GemmCall.rowMajor(true, false, true, 2, 3, 4, 1, 0, 0x100, 4, 0, 0x200, 4, 0, 0x300, 3,
+ * jshell> GemmCall.rowMajor(true, false, true, 2, 3, 4, 1, 0x100, 4, 0, 0x200, 4, 0, 0, 0x300, 3,
  *    ...>     0, 1)
  * $1 ==> GemmCall[single=true, transA=true, transB=false, m=3, n=2, k=4, alpha=1.0, a=512, lda=4,
  *   strideA=0, b=256, ldb=4, strideB=0, beta=0.0, c=768, ldc=3, strideC=0, batches=1]

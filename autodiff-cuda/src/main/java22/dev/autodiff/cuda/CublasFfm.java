@@ -261,6 +261,13 @@ final class CublasFfm implements BlasProvider {
     for (Path p : candidates(setting, env)) {
       if (Files.isRegularFile(p)) {
         try {
+          // libcublas.so.13 needs libcublasLt.so.13; the loader would search LD_LIBRARY_PATH for
+          // it before libcublas's own folder, and might pair it with another install's. Load the
+          // one beside it first, so that the pair is matched.
+          Path lt = p.resolveSibling("libcublasLt.so.13");
+          if (Files.isRegularFile(lt)) {
+            SymbolLookup.libraryLookup(lt, Arena.global());
+          }
           return new Located(SymbolLookup.libraryLookup(p, Arena.global()), p.toString());
         } catch (IllegalArgumentException e) {
           String why = loaderComplaint(p);

@@ -194,9 +194,25 @@ class CudaOpsTest {
     same("int64 argmax", v -> v.argmax(1), longs);
   }
 
+  /** Runs {@code body} with our matmul kernels only, the vendor BLAS (if any) set aside. */
+  static void withOurMatmul(Runnable body) {
+    boolean was = CudaBackend.useBlas;
+    CudaBackend.useBlas = false;
+    try {
+      body.run();
+    } finally {
+      CudaBackend.useBlas = was;
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"FLOAT32", "FLOAT64"})
   void matmulMatchesTheCpuForEveryFlagShapeAndBatch(DType t) {
+    matmulCases(t); // through cuBLAS where it is chosen
+    withOurMatmul(() -> matmulCases(t));
+  }
+
+  private static void matmulCases(DType t) {
     int[][] mkn = {{1, 1, 1}, {3, 5, 2}, {17, 33, 65}, {64, 64, 64}, {130, 70, 129},
         {257, 3, 200}, {5, 0, 4}};
     for (int[] s : mkn) {
@@ -233,6 +249,10 @@ class CudaOpsTest {
 
   @Test
   void theFloat4MatmulKernelGivesThePlainKernelsBits() {
+    withOurMatmul(CudaOpsTest::float4AgainstPlain);
+  }
+
+  private static void float4AgainstPlain() {
     Device gpu = Gpu.device();
     // 128-wide tiles (and so the float4 kernel) once they fill half the multiprocessors: these
     // shapes reach it on GPUs up to 144 multiprocessors, with ragged M and N edges.
@@ -263,6 +283,10 @@ class CudaOpsTest {
 
   @Test
   void batchedFloat4ProductsMatchTheCpu() {
+    withOurMatmul(CudaOpsTest::batchedFloat4);
+  }
+
+  private static void batchedFloat4() {
     same("batched 8 x [512,64] x [64,512]", Tensor::matmul, data(37, DType.FLOAT32, 8, 512, 64),
         data(38, DType.FLOAT32, 8, 64, 512));
     same("broadcast [8,512,64] x [64,516]", Tensor::matmul, data(39, DType.FLOAT32, 8, 512, 64),
