@@ -278,18 +278,8 @@ public final class BlasProviders {
 
     @Override
     public long upload(boolean single, double[] values) {
-      CudaStorage s = context.allocate(single ? DType.FLOAT32 : DType.FLOAT64, values.length);
+      CudaStorage s = context.uploadAs(single ? DType.FLOAT32 : DType.FLOAT64, values);
       made.add(s);
-      if (single) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-          f[i] = (float) values[i];
-        }
-        context.upload(s, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
-      } else {
-        context.upload(s, values.length, 8,
-            (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
-      }
       return s.address();
     }
 
@@ -297,17 +287,7 @@ public final class BlasProviders {
     public double[] download(boolean single, long address, int n) {
       for (CudaStorage s : made) {
         if (s.address() == address) {
-          double[] out = new double[n];
-          if (single) {
-            float[] f = new float[n];
-            context.download(s, n, 4, (b, from, len) -> b.asFloatBuffer().get(f, from, len));
-            for (int i = 0; i < n; i++) {
-              out[i] = f[i];
-            }
-          } else {
-            context.download(s, n, 8, (b, from, len) -> b.asDoubleBuffer().get(out, from, len));
-          }
-          return out;
+          return context.downloadAsDoubles(s, n);
         }
       }
       throw new IllegalArgumentException("no self-test buffer at " + Long.toHexString(address));

@@ -273,6 +273,36 @@ final class CudaContext implements DeviceMemory {
     }
   }
 
+  /** A new float32 or float64 storage holding {@code values} (the self-tests' small inputs). */
+  CudaStorage uploadAs(DType dtype, double[] values) {
+    CudaStorage s = allocate(dtype, values.length);
+    if (dtype == DType.FLOAT32) {
+      float[] f = new float[values.length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) values[i];
+      }
+      upload(s, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
+    } else {
+      upload(s, values.length, 8, (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
+    }
+    return s;
+  }
+
+  /** The first {@code n} elements of a float32 or float64 storage, as doubles. */
+  double[] downloadAsDoubles(CudaStorage s, int n) {
+    double[] out = new double[n];
+    if (s.dtype() == DType.FLOAT32) {
+      float[] f = new float[n];
+      download(s, n, 4, (b, from, len) -> b.asFloatBuffer().get(f, from, len));
+      for (int i = 0; i < n; i++) {
+        out[i] = f[i];
+      }
+    } else {
+      download(s, n, 8, (b, from, len) -> b.asDoubleBuffer().get(out, from, len));
+    }
+    return out;
+  }
+
   // ---- kernels ------------------------------------------------------------------------------
 
   /**

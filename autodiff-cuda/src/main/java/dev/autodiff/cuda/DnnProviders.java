@@ -198,24 +198,11 @@ public final class DnnProviders {
 
   /** Runs a case on the device: values (and a second input, or null) in, the output back. */
   private static double[] run(CudaContext c, DType t, double[] values, double[] second, Case op) {
-    CudaStorage in = upload(c, t, values);
-    CudaStorage other = second == null ? null : upload(c, t, second);
+    CudaStorage in = c.uploadAs(t, values);
+    CudaStorage other = second == null ? null : c.uploadAs(t, second);
     CudaStorage out = c.allocate(t, values.length);
     try {
-      if (!op.run(in, other, out)) {
-        return null;
-      }
-      double[] got = new double[values.length];
-      if (t == DType.FLOAT32) {
-        float[] f = new float[values.length];
-        c.download(out, f.length, 4, (b, from, n) -> b.asFloatBuffer().get(f, from, n));
-        for (int i = 0; i < f.length; i++) {
-          got[i] = f[i];
-        }
-      } else {
-        c.download(out, got.length, 8, (b, from, n) -> b.asDoubleBuffer().get(got, from, n));
-      }
-      return got;
+      return op.run(in, other, out) ? c.downloadAsDoubles(out, values.length) : null;
     } finally {
       in.dispose();
       if (other != null) {
@@ -223,20 +210,6 @@ public final class DnnProviders {
       }
       out.dispose();
     }
-  }
-
-  private static CudaStorage upload(CudaContext c, DType t, double[] values) {
-    CudaStorage s = c.allocate(t, values.length);
-    if (t == DType.FLOAT32) {
-      float[] f = new float[values.length];
-      for (int i = 0; i < f.length; i++) {
-        f[i] = (float) values[i];
-      }
-      c.upload(s, f.length, 4, (b, from, n) -> b.asFloatBuffer().put(f, from, n));
-    } else {
-      c.upload(s, values.length, 8, (b, from, n) -> b.asDoubleBuffer().put(values, from, n));
-    }
-    return s;
   }
 
   private static String compare(String what, double[] want, double[] got, double tol) {
