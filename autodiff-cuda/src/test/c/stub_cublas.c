@@ -1,14 +1,23 @@
 /*
- * A stand-in for libcublas.so.13 in GPU-free tests of CublasFfm: the functions CublasFfm binds,
- * with cuBLAS's C signatures (cublas_api.h: enums are int, cublasHandle_t and cudaStream_t are
- * pointers, strides are long long), computing on host memory with cuBLAS's column-major
- * semantics and argument checks. "Device" addresses are host addresses here.
+ * A stand-in for libcublas in GPU-free tests of the cuBLAS bindings (CublasFfm, JCublasBlas):
+ * the functions they call, with cuBLAS's C signatures (cublas_api.h: enums are int,
+ * cublasHandle_t and cudaStream_t are pointers, strides are long long), computing on host memory
+ * with cuBLAS's column-major semantics and argument checks. "Device" addresses are host
+ * addresses here.
  *
  * Build: gcc -shared -fPIC -o libcublas.so.13 stub_cublas.c
+ * As libcublas.so.12 for JCublas2, whose native library wants the symbols versioned:
+ *   gcc -shared -fPIC -DSTUB_MAJOR=12 -Wl,-soname,libcublas.so.12
+ *       -Wl,--version-script=V -o libcublas.so.12 stub_cublas.c
+ * with V holding "libcublas.so.12 { global: *; };".
  * -DSTUB_NO_BATCHED leaves out the strided-batched functions (a library too old to bind).
  * The stub_* functions let a test see what the binding did and inject a failing status.
  */
 #include <stdlib.h>
+
+#ifndef STUB_MAJOR
+#define STUB_MAJOR 13
+#endif
 
 enum { SUCCESS = 0, NOT_INITIALIZED = 1, INVALID_VALUE = 7 };
 
@@ -77,9 +86,23 @@ int cublasSetMathMode(void *handle, int mode) {
   return SUCCESS;
 }
 
+int cublasGetStream_v2(void *handle, void **stream) {
+  if (!handle) return NOT_INITIALIZED;
+  if (!stream) return INVALID_VALUE;
+  *stream = ((stub_handle *) handle)->stream;
+  return SUCCESS;
+}
+
+int cublasGetMathMode(void *handle, int *mode) {
+  if (!handle) return NOT_INITIALIZED;
+  if (!mode) return INVALID_VALUE;
+  *mode = ((stub_handle *) handle)->math;
+  return SUCCESS;
+}
+
 /* libraryPropertyType: MAJOR_VERSION 0, MINOR_VERSION 1, PATCH_LEVEL 2. */
 int cublasGetProperty(int type, int *value) {
-  static const int version[] = {13, 9, 7};
+  static const int version[] = {STUB_MAJOR, 9, 7};
   if (type < 0 || type > 2 || !value) return INVALID_VALUE;
   *value = version[type];
   return SUCCESS;

@@ -16,36 +16,43 @@ import java.util.function.Supplier;
  * loads, else our own tiled kernel, with one log line (logger {@code dev.autodiff}, INFO) that
  * says which and, when it is the kernel, why. No exception from a failed load reaches the user.
  *
- * <p>The fast path is cuBLAS 13 ({@code libcublas.so.13}), called through the JDK's
- * foreign-function API by {@code CublasFfm}. That class is compiled only when the build runs on
- * JDK 22 or newer, and used only when the program runs on one; it is loaded by name, so that a
- * build or run on JDK 17 merely falls back. JCuda's own cuBLAS binding is not used: its native
- * library needs {@code libcublas.so.12}, which CUDA 13 machines lack.
+ * <p>The fast path is cuBLAS, through the first binding that loads:
+ *
+ * <ol>
+ *   <li>cuBLAS 12 ({@code libcublas.so.12}) through JCuda's JCublas2 ({@link JCublasBlas}), on
+ *       any JDK: CUDA 12 machines.
+ *   <li>cuBLAS 13 ({@code libcublas.so.13}) through the JDK's foreign-function API ({@code
+ *       CublasFfm}): CUDA 13 machines. That class is compiled only when the build runs on JDK 22
+ *       or newer, and used only when the program runs on one; it is loaded by name, so that a
+ *       build or run on JDK 17 merely skips it.
+ * </ol>
  *
  * <ul>
- *   <li>{@code -Dautodiff.cuda.blas=auto} (the default): cuBLAS where it loads, else the kernel.
+ *   <li>{@code -Dautodiff.cuda.blas=auto} (the default): cuBLAS where one loads, else the kernel.
  *   <li>{@code -Dautodiff.cuda.blas=kernel}: the kernel; cuBLAS is not even loaded.
  *   <li>{@code -Dautodiff.cuda.blas=cublas}: cuBLAS or nothing: where it cannot be used, every
  *       CUDA matrix product throws an {@link IllegalStateException} saying why, rather than
  *       measure or test the kernel by mistake. {@link #description()} still answers.
  *   <li>{@code -Dautodiff.cuda.tf32=true}: float32 products may use TF32 tensor cores (10-bit
  *       mantissas, about 3 decimal digits). Off by default: float32 products are strict FP32.
- *   <li>{@code -Dautodiff.cublas.path=FILE_OR_FOLDER}: where {@code libcublas.so.13} is, when it
- *       is not in {@code LD_LIBRARY_PATH}, {@code $CUDA_HOME/lib64}, {@code $CUDA_PATH/lib64},
- *       {@code /usr/local/cuda/lib64} or the system loader's path.
+ *   <li>{@code -Dautodiff.cublas.path=FILE_OR_FOLDER}: where {@code libcublas.so.12} or {@code
+ *       .13} is, when it is not in {@code LD_LIBRARY_PATH}, {@code $CUDA_HOME/lib64}, {@code
+ *       $CUDA_PATH/lib64}, {@code /usr/local/cuda/lib64} or the system loader's path.
  * </ul>
  *
  * <p>Before cuBLAS runs on a device, a few small exact products check it there ({@link
  * BlasSelfTest}); a device where that fails keeps the kernel, with a WARNING line.
  *
  * <pre>{@code
- * jshell> BlasProviders.description() // JDK 25, no CUDA toolkit
- * $1 ==> "kernel (our tiled matmul); cuBLAS 13 unavailable: libcublas.so.13 not found (looked in
+ * jshell> BlasProviders.description() // JDK 25, CUDA 13 toolkit in /usr/local/cuda
+ * $1 ==> "cuBLAS 13.0.2 (/usr/local/cuda/lib64/libcublas.so.13) through the foreign-function
+ *   API, strict FP32"
+ * jshell> BlasProviders.description() // JDK 17, no CUDA toolkit
+ * $1 ==> "kernel (our tiled matmul); cuBLAS 12 unavailable: libcublas.so.12 not found (looked in
  *   LD_LIBRARY_PATH (unset), /usr/local/cuda/lib64 and the system loader's path); set
- *   -Dautodiff.cublas.path to the file or its folder, or put its folder on LD_LIBRARY_PATH"
- * jshell> BlasProviders.description() // JDK 17
- * $1 ==> "kernel (our tiled matmul); cuBLAS 13 not tried: it is called through the
- *   foreign-function API, which needs JDK 22+ (this is JDK 17)"
+ *   -Dautodiff.cublas.path to the file or its folder, or put its folder on LD_LIBRARY_PATH;
+ *   cuBLAS 13 not tried: it is called through the foreign-function API, which needs JDK 22+
+ *   (this is JDK 17)"
  * }</pre>
  */
 public final class BlasProviders {
@@ -121,9 +128,12 @@ public final class BlasProviders {
    *
    * @param setting the value of {@code -Dautodiff.cuda.blas} (null: unset)
    * @param jdk the feature version of the running Java
-   * @param cublas loads cuBLAS; not called when the setting or the JDK rules it out
+   * @param cublas12 loads cuBLAS 12 through JCublas2; not called when the setting rules it out
+   * @param cublas13 loads cuBLAS 13 through the foreign-function API; not called when the
+   *     setting or the JDK rules it out, or cuBLAS 12 loaded
    */
-  static Selection select(String setting, int jdk, Supplier<Probe> cublas) {
+  static Selection select(String setting, int jdk, Supplier<Probe> cublas12,
+      Supplier<Probe> cublas13) {
     String value = setting == null ? "" : setting.trim().toLowerCase(Locale.ROOT);
     if (value.equals("kernel")) {
       return new Selection(null, KERNEL + "; cuBLAS not tried (-D" + PROPERTY + "=kernel)", null,
@@ -133,18 +143,24 @@ public final class BlasProviders {
     String note = value.isEmpty() || value.equals("auto") || forced ? ""
         : " (ignored unknown -D" + PROPERTY + "=" + setting.trim() + "; use auto, kernel or"
             + " cublas)";
-    String why;
-    if (jdk < FFM_JDK) {
-      why = "cuBLAS 13 not tried: it is called through the foreign-function API, which needs JDK "
-          + FFM_JDK + "+ (this is JDK " + jdk + ")";
-    } else {
-      Probe probe = cublas.get();
-      if (probe.provider() != null) {
-        return new Selection(probe.provider(), probe.provider().name()
-            + (forced ? " (-D" + PROPERTY + "=cublas)" : "") + note, null, forced);
+    Probe probe = cublas12.get();
+    if (probe.provider() == null) {
+      String why12 = "cuBLAS 12 unavailable: " + probe.status();
+      if (jdk < FFM_JDK) {
+        return fallBack(why12 + "; cuBLAS 13 not tried: it is called through the foreign-function"
+            + " API, which needs JDK " + FFM_JDK + "+ (this is JDK " + jdk + ")", forced, note);
       }
-      why = "cuBLAS 13 unavailable: " + probe.status();
+      probe = cublas13.get();
+      if (probe.provider() == null) {
+        return fallBack(why12 + "; cuBLAS 13 unavailable: " + probe.status(), forced, note);
+      }
     }
+    return new Selection(probe.provider(), probe.provider().name()
+        + (forced ? " (-D" + PROPERTY + "=cublas)" : "") + note, null, forced);
+  }
+
+  /** Our kernel, or under -Dautodiff.cuda.blas=cublas no matmul, and why. */
+  private static Selection fallBack(String why, boolean forced, String note) {
     if (forced) {
       String failure = "-D" + PROPERTY + "=cublas, but " + why;
       return new Selection(null, "no CUDA matmul: " + failure, failure, true);
@@ -258,6 +274,8 @@ public final class BlasProviders {
   private static final class Selected {
     static final Selection SELECTION = select(System.getProperty(PROPERTY),
         Runtime.version().feature(),
+        () -> JCublasBlas.probe(System.getProperty(CublasLibrary.PATH_PROPERTY), System.getenv(),
+            Boolean.getBoolean(TF32_PROPERTY)),
         () -> probeFfm(FFM_CLASS, Boolean.getBoolean(TF32_PROPERTY)));
     static final Devices DEVICES = new Devices();
 

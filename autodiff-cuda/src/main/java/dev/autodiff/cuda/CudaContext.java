@@ -345,6 +345,27 @@ final class CudaContext implements DeviceMemory {
     return stream.address();
   }
 
+  /**
+   * The stream of the context whose raw handle is {@code handle}, for bindings that take JCuda's
+   * object rather than an address; null for 0, the legacy default stream.
+   *
+   * @throws IllegalArgumentException when no context of this process has that stream
+   */
+  static CUstream streamWithHandle(long handle) {
+    if (handle == 0) {
+      return null;
+    }
+    synchronized (CONTEXTS) {
+      for (CudaContext c : CONTEXTS) {
+        if (c != null && c.streamHandle() == handle) {
+          return c.stream;
+        }
+      }
+    }
+    throw new IllegalArgumentException("no CUDA context of this process has a stream with handle"
+        + " 0x" + Long.toHexString(handle));
+  }
+
   /** A CUstream that tells its handle (JCuda keeps it in a protected field). */
   static final class StreamPointer extends CUstream {
     long address() {

@@ -60,15 +60,18 @@ final class CudaDriver {
    * each way it tried): the line naming the shared object that failed, else the first line.
    */
   static String rootCause(Throwable e) {
-    String message = String.valueOf(e.getMessage());
-    String[] lines = message.split("\\R");
-    for (String line : lines) {
-      int at = line.indexOf(".so:");
-      if (line.startsWith("java.lang.UnsatisfiedLinkError: ") && at >= 0) {
-        return line.substring("java.lang.UnsatisfiedLinkError: ".length()).trim();
+    // A later touch of a class whose native failed to load throws NoClassDefFoundError, with the
+    // first failure among its causes: look through them all.
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      for (String line : String.valueOf(t.getMessage()).split("\\R")) {
+        int at = line.indexOf("java.lang.UnsatisfiedLinkError: ");
+        if (at >= 0 && line.indexOf(".so:", at) >= 0) {
+          return line.substring(at + "java.lang.UnsatisfiedLinkError: ".length()).trim();
+        }
       }
     }
-    return e.getClass().getSimpleName() + ": " + lines[0].trim();
+    return e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).split("\\R")[0]
+        .trim();
   }
 
   /** Null when CUDA works here, else why it does not. */

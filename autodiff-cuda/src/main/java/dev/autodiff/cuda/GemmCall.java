@@ -1,5 +1,7 @@
 package dev.autodiff.cuda;
 
+import java.util.function.Consumer;
+
 /**
  * One column-major BLAS product, fields in cuBLAS's argument order: for each of {@code batches}
  * batches z, {@code C_z = alpha op(A_z) op(B_z) + beta C_z} where {@code op(A_z)} is m x k,
@@ -89,6 +91,20 @@ record GemmCall(boolean single, boolean transA, boolean transB, int m, int n, in
     return new GemmCall(single, transA, transB, m, n, k, alpha, a + from * strideA * w, lda,
         strideA, b + from * strideB * w, ldb, strideB, beta, c + from * strideC * w, ldc, strideC,
         count);
+  }
+
+  /**
+   * Hands {@code queue} this product in calls of at most {@code maxBatches} batches each, in
+   * order: itself when it is small enough.
+   */
+  void inCallsOf(int maxBatches, Consumer<GemmCall> queue) {
+    if (batches <= maxBatches) {
+      queue.accept(this);
+      return;
+    }
+    for (int from = 0; from < batches; from += maxBatches) {
+      queue.accept(batches(from, Math.min(maxBatches, batches - from)));
+    }
   }
 
   private static void checkLd(String name, int ld, int min, String why) {

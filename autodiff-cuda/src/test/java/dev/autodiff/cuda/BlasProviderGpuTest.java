@@ -10,9 +10,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chosen vendor BLAS on a real GPU against products computed on the host: skipped without
- * CUDA, and where the process chose our kernel (JDK 17, no libcublas.so.13). Runs in the GPU
- * bundle.
+ * The chosen vendor BLAS (cuBLAS 12 or 13) on a real GPU against products computed on the host:
+ * skipped without CUDA, and where the process chose our kernel. Runs in the GPU bundle.
  */
 class BlasProviderGpuTest {
   /** cuda:0's context and the provider ready on its stream, or the test is skipped. */

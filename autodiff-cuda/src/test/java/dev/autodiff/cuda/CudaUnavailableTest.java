@@ -1,5 +1,6 @@
 package dev.autodiff.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -40,5 +41,19 @@ class CudaUnavailableTest {
     assertTrue(CudaDriver.rootCause(e).equals(
         "/tmp/libx.so: libcuda.so.1: cannot open shared object file: No such file or directory"),
         CudaDriver.rootCause(e));
+  }
+
+  @Test
+  void aLaterTouchOfTheFailedClassStillGivesTheLoadersLine() {
+    // What the JVM throws on every touch after a class's native failed to load in <clinit>.
+    Error later = new NoClassDefFoundError("Could not initialize class jcuda.jcublas.JCublas2");
+    later.initCause(new ExceptionInInitializerError("Exception java.lang.UnsatisfiedLinkError:"
+        + " Error while loading native library \"JCublas2\"\n"
+        + "java.lang.UnsatisfiedLinkError: /tmp/libJCublas2.so: libcublas.so.12: cannot open"
+        + " shared object file: No such file or directory\n [in thread \"main\"]"));
+    assertEquals("/tmp/libJCublas2.so: libcublas.so.12: cannot open shared object file: No such"
+        + " file or directory", CudaDriver.rootCause(later));
+    assertEquals("NoClassDefFoundError: Could not initialize class x",
+        CudaDriver.rootCause(new NoClassDefFoundError("Could not initialize class x")));
   }
 }

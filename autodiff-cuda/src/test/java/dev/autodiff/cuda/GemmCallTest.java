@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -168,16 +170,22 @@ class GemmCallTest {
 
     // Slices run one after another give the whole product.
     Layout t = new Layout(true, true, true, 3, 2, 4, 5, 6, 2, 21, 13, 7, 5);
+    List<Integer> sizes = new ArrayList<>();
     HostBlas split = new HostBlas(1 << 12) {
       @Override
       public void run(long stream, GemmCall call) {
-        for (int z = 0; z < call.batches(); z += 2) {
-          super.run(stream, call.batches(z, Math.min(2, call.batches() - z)));
-        }
+        call.inCallsOf(2, g -> {
+          sizes.add(g.batches());
+          super.run(stream, g);
+        });
       }
     };
     check(split, t, new Random(11), "sliced");
-    assertEquals(3, split.calls);
+    assertEquals(List.of(2, 2, 1), sizes);
+
+    List<GemmCall> whole = new ArrayList<>();
+    g.inCallsOf(10, whole::add);
+    assertEquals(List.of(g), whole, "a product small enough is one call, itself");
   }
 
   @Test

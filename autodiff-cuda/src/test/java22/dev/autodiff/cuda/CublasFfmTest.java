@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,14 +46,13 @@ class CublasFfmTest {
 
   @BeforeAll
   static void buildStub() throws Exception {
-    Path source = Path.of(System.getProperty("autodiff.test.stubCublasSource",
-        "src/test/c/stub_cublas.c"));
+    Path source = StubCublas.source();
     assumeTrue(Files.isRegularFile(source), "no stub source at " + source);
     stubDir = Files.createDirectories(dir.resolve("stub"));
-    boolean built = gcc(source, stubDir.resolve(CublasFfm.LIBRARY));
+    boolean built = StubCublas.gcc(source, stubDir.resolve(CublasFfm.LIBRARY));
     assumeTrue(built, "no C compiler (gcc) to build the stub libcublas.so.13");
     Path old = Files.createDirectories(dir.resolve("old"));
-    assumeTrue(gcc(source, old.resolve(CublasFfm.LIBRARY), "-DSTUB_NO_BATCHED"));
+    assumeTrue(StubCublas.gcc(source, old.resolve(CublasFfm.LIBRARY), "-DSTUB_NO_BATCHED"));
     oldStub = old;
     SymbolLookup stub = SymbolLookup.libraryLookup(stubDir.resolve(CublasFfm.LIBRARY),
         Arena.global());
@@ -72,43 +69,11 @@ class CublasFfmTest {
         FunctionDescriptor.of(JAVA_INT));
   }
 
-  private static boolean gcc(Path source, Path out, String... flags) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("gcc", "-shared", "-fPIC", "-O1", "-o",
-        out.toString(), source.toString()));
-    cmd.addAll(List.of(flags)); // after the source: a library to link against may be among them
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes());
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new AssertionError("gcc failed: " + output);
-      }
-      return true;
-    } catch (IOException e) {
-      return false; // no gcc
-    }
-  }
-
   private static CublasFfm stub(boolean tf32) {
     return new CublasFfm(stubDir.toString(), Map.of(), tf32);
   }
 
   // ---- finding the library ------------------------------------------------------------------
-
-  @Test
-  void candidatesComeInTheDocumentedOrderWithoutRepeats() {
-    Path folder = dir; // an existing folder: the library is looked for inside
-    List<Path> c = CublasFfm.candidates(folder.toString(), Map.of(
-        "LD_LIBRARY_PATH", "/a::/b/lib:/a", "CUDA_HOME", "/cuda", "CUDA_PATH", "/b"));
-    assertEquals(List.of(folder.resolve("libcublas.so.13"), Path.of("/a/libcublas.so.13"),
-        Path.of("/b/lib/libcublas.so.13"), Path.of("/cuda/lib64/libcublas.so.13"),
-        Path.of("/b/lib64/libcublas.so.13"), Path.of("/usr/local/cuda/lib64/libcublas.so.13")),
-        c);
-    assertEquals(List.of(Path.of("/x/libcublas.so.13.0.2"),
-        Path.of("/usr/local/cuda/lib64/libcublas.so.13")),
-        CublasFfm.candidates("/x/libcublas.so.13.0.2", Map.of()));
-    assertEquals(List.of(Path.of("/usr/local/cuda/lib64/libcublas.so.13")),
-        CublasFfm.candidates(null, Map.of()));
-  }
 
   @Test
   void aMissingLibrarySaysWhereItLooked() {
@@ -127,11 +92,11 @@ class CublasFfmTest {
     // missing. (The stub links against a libcublasLt built elsewhere and left there.)
     Path lt = Files.createDirectories(dir.resolve("lt"));
     Path empty = Files.writeString(lt.resolve("lt.c"), "int cublasLtStub(void) { return 0; }\n");
-    assumeTrue(gcc(empty, lt.resolve("libcublasLt.so.13"), "-Wl,-soname,libcublasLt.so.13"));
+    assumeTrue(StubCublas.gcc(empty, lt.resolve("libcublasLt.so.13"),
+        "-Wl,-soname,libcublasLt.so.13"));
     Path bad = Files.createDirectories(dir.resolve("bad"));
-    assumeTrue(gcc(Path.of(System.getProperty("autodiff.test.stubCublasSource",
-        "src/test/c/stub_cublas.c")), bad.resolve(CublasFfm.LIBRARY), "-Wl,--no-as-needed",
-        lt.resolve("libcublasLt.so.13").toString()));
+    assumeTrue(StubCublas.gcc(StubCublas.source(), bad.resolve(CublasFfm.LIBRARY),
+        "-Wl,--no-as-needed", lt.resolve("libcublasLt.so.13").toString()));
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> CublasFfm.locate(bad.toString(), Map.of()));
     assertTrue(e.getMessage().startsWith("libcublas.so.13 did not load (looked in"
@@ -163,15 +128,16 @@ class CublasFfmTest {
   @Test
   void theHolderReportsAMissingLibraryAsAReason() {
     assumeTrue(!onSystemPath(), "libcublas.so.13 is on this machine's loader path");
-    assumeTrue(System.getProperty(CublasFfm.PATH_PROPERTY) == null);
+    assumeTrue(System.getProperty(CublasLibrary.PATH_PROPERTY) == null);
     assumeTrue(!System.getenv().getOrDefault("LD_LIBRARY_PATH", "").contains("cublas"));
     BlasProviders.Probe p = BlasProviders.probeFfm(BlasProviders.FFM_CLASS, false);
     assertNull(p.provider());
     assertTrue(p.status().startsWith("libcublas.so.13 not found"), p.status());
     BlasProviders.Selection s = BlasProviders.select(null, Runtime.version().feature(),
-        () -> p);
-    assertTrue(s.description().startsWith("kernel (our tiled matmul); cuBLAS 13 unavailable:"
-        + " libcublas.so.13 not found (looked in LD_LIBRARY_PATH"), s.description());
+        () -> new BlasProviders.Probe(null, "libcublas.so.12 not found"), () -> p);
+    assertTrue(s.description().startsWith("kernel (our tiled matmul); cuBLAS 12 unavailable:"
+        + " libcublas.so.12 not found; cuBLAS 13 unavailable: libcublas.so.13 not found (looked"
+        + " in LD_LIBRARY_PATH"), s.description());
   }
 
   private static boolean onSystemPath() {
@@ -190,11 +156,11 @@ class CublasFfmTest {
     CublasFfm strict = stub(false);
     strict.prepare(0x5eed0001L);
     assertEquals(0x5eed0001L, (long) lastStream.invokeExact());
-    assertEquals(CublasFfm.DEFAULT_MATH, (int) lastMath.invokeExact());
+    assertEquals(CublasLibrary.DEFAULT_MATH, (int) lastMath.invokeExact());
     CublasFfm tf32 = stub(true);
     tf32.prepare(0x5eed0002L);
     assertEquals(0x5eed0002L, (long) lastStream.invokeExact());
-    assertEquals(CublasFfm.TF32_TENSOR_OP_MATH, (int) lastMath.invokeExact());
+    assertEquals(CublasLibrary.TF32_TENSOR_OP_MATH, (int) lastMath.invokeExact());
   }
 
   @Test
@@ -247,7 +213,7 @@ class CublasFfmTest {
   @Test
   void manyBatchesAreSplitIntoCallsCuBlasAccepts() throws Throwable {
     CublasFfm blas = stub(false);
-    int batches = CublasFfm.MAX_BATCHES + 2;
+    int batches = CublasLibrary.MAX_BATCHES + 2;
     int before = (int) batchedCalls.invokeExact();
     try (Arena arena = Arena.ofConfined()) {
       double[] a = new double[batches];
@@ -267,7 +233,7 @@ class CublasFfmTest {
       }
     }
     assertEquals(before + 2, (int) batchedCalls.invokeExact());
-    assertEquals(CublasFfm.MAX_BATCHES, (int) maxBatchCount.invokeExact());
+    assertEquals(CublasLibrary.MAX_BATCHES, (int) maxBatchCount.invokeExact());
   }
 
   @Test
@@ -328,6 +294,7 @@ class CublasFfmTest {
       assertNull(BlasSelfTest.run(blas, 9, host));
       BlasProviders.Devices devices = new BlasProviders.Devices();
       BlasProviders.Selection s = BlasProviders.select(null, 25,
+          () -> new BlasProviders.Probe(null, "libcublas.so.12 not found"),
           () -> new BlasProviders.Probe(blas, null));
       assertEquals(blas, devices.usable(s, 9, "fake:0", () -> host));
     }
