@@ -163,7 +163,7 @@ class CudaTrainingTest {
     try (var scope = Tensors.scope()) {
       Tensor x = Tensor.ones(1024, 1024).to(gpu);
       x.mul(2).relu().sum().item();
-      assertTrue(CudaBackend.memoryStats(gpu).bytesInUse() >= before + 4 << 20);
+      assertTrue(CudaBackend.memoryStats(gpu).bytesInUse() >= before + (4 << 20));
     }
     assertEquals(before, CudaBackend.memoryStats(gpu).bytesInUse());
     CudaBackend.emptyCache(gpu);

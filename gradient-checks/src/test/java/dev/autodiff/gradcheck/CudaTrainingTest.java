@@ -1,6 +1,7 @@
 package dev.autodiff.gradcheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.autodiff.core.Device;
@@ -94,9 +95,12 @@ class CudaTrainingTest {
       }
     }
     MemoryStats last = CudaBackend.memoryStats(gpu);
-    assertEquals(afterFirst.bytesInUse(), last.bytesInUse(), "memory in use: " + last);
     assertEquals(afterFirst.driverAllocations(), last.driverAllocations(),
         "no cuMemAlloc after the first step: " + last);
+    // Not equal: tensors that earlier tests in this JVM left to the garbage collector may be freed
+    // meanwhile. This training's own memory must not grow.
+    assertTrue(last.bytesInUse() <= afterFirst.bytesInUse(), "memory in use grew from "
+        + afterFirst.bytesInUse() + ": " + last);
   }
 
   @Test
