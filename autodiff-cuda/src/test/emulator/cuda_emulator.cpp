@@ -208,8 +208,18 @@ bool runBlock() {
 
 std::mutex lock;  // one call at a time: the fibers share the globals above
 
-// With AUTODIFF_CUDA_EMULATOR_STATS=FILE, how often each kernel ran is appended to FILE at exit:
-// which kernels a test run reached.
+// With AUTODIFF_CUDA_EMULATOR_STATS=FILE, how often each kernel ran and each driver function was
+// called is appended to FILE at exit: which kernels a test run reached, and how many launches,
+// copies and synchronisations a workload makes (what costs time on a real GPU).
+// (A global defined before `stats`, so that it is destroyed after it.)
+std::map<std::string, long> calls;
+std::mutex callsLock;  // copies and synchronisations run outside `lock`
+#define COUNT_CALL()                                 \
+  do {                                               \
+    std::lock_guard<std::mutex> counting(callsLock); \
+    calls[__func__]++;                               \
+  } while (0)
+
 struct Stats {
   ~Stats() {
     const char* path = getenv("AUTODIFF_CUDA_EMULATOR_STATS");
@@ -221,6 +231,7 @@ struct Stats {
       fprintf(f, "%ld %s\n", k.launches, k.name.c_str());
     }
     fprintf(f, "# %d of %zu kernels launched\n", reached, kernels().size());
+    for (const auto& [name, count] : calls) fprintf(f, "%ld call %s\n", count, name.c_str());
     fclose(f);
   }
 } stats;
@@ -308,9 +319,13 @@ CUresult cuStreamCreate(void** stream, unsigned) {
   return SUCCESS;
 }
 
-CUresult cuStreamSynchronize(void*) { return SUCCESS; }
+CUresult cuStreamSynchronize(void*) {
+  COUNT_CALL();
+  return SUCCESS;
+}
 
 CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
+  COUNT_CALL();
   if (!p || bytes == 0) return INVALID_VALUE;
   std::lock_guard<std::mutex> guard(lock);
   if (bytes > TOTAL - used) return OUT_OF_MEMORY;
@@ -325,6 +340,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
 }
 
 CUresult cuMemFree_v2(CUdeviceptr p) {
+  COUNT_CALL();
   std::lock_guard<std::mutex> guard(lock);
   auto at = allocations.find(p);
   if (at == allocations.end()) return INVALID_VALUE;
@@ -349,21 +365,25 @@ CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
 }
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, void*) {
+  COUNT_CALL();
   memcpy(reinterpret_cast<void*>(dst), src, bytes);
   return SUCCESS;
 }
 
 CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, void*) {
+  COUNT_CALL();
   memcpy(dst, reinterpret_cast<const void*>(src), bytes);
   return SUCCESS;
 }
 
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, void*) {
+  COUNT_CALL();
   memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), bytes);
   return SUCCESS;
 }
 
 CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, void*) {
+  COUNT_CALL();
   memset(reinterpret_cast<void*>(dst), value, n);
   return SUCCESS;
 }
@@ -389,6 +409,7 @@ CUresult cuModuleGetFunction(void** function, void*, const char* name) {
 CUresult cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                         unsigned by, unsigned bz, unsigned sharedBytes, void*, void** params,
                         void** extra) {
+  COUNT_CALL();
   if (!function || !params || extra) return INVALID_VALUE;
   if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) return INVALID_VALUE;
   if (gx > 2147483647u || gy > 65535 || gz > 65535 || bx > 1024 || by > 1024 || bz > 64 ||

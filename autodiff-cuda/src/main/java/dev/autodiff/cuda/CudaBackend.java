@@ -144,44 +144,103 @@ public final class CudaBackend implements Backend {
     CudaContext c = CudaContext.of(device);
     CudaStorage s = c.allocate(DType.INT64, data.length);
     c.upload(s, data.length, 8, (b, from, n) -> b.asLongBuffer().put(data, from, n));
-    return s;
+    return s.range(ValueRange.of(data));
   }
+
+  // Reads download the storage's own dtype and convert on the host, as the CPU backend converts:
+  // no cast kernel and no temporary on the device (item() of a float32 loss is one small copy).
 
   @Override
   public float[] toFloatArray(Storage xs) {
-    CudaStorage x = cuda(cast(xs, DType.FLOAT32));
-    try {
-      float[] out = new float[(int) x.size()];
-      x.context().download(x, out.length, 4, (b, from, n) -> b.asFloatBuffer().get(out, from, n));
-      return out;
-    } finally {
-      disposeIfTemporary(x, xs);
+    CudaStorage x = cuda(xs);
+    switch (x.dtype()) {
+      case FLOAT32:
+        return rawFloats(x);
+      case FLOAT64: {
+        double[] d = rawDoubles(x);
+        float[] out = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+          out[i] = (float) d[i];
+        }
+        return out;
+      }
+      default: {
+        long[] l = rawLongs(x);
+        float[] out = new float[l.length];
+        for (int i = 0; i < l.length; i++) {
+          out[i] = l[i];
+        }
+        return out;
+      }
     }
   }
 
   @Override
   public double[] toDoubleArray(Storage xs) {
-    CudaStorage x = cuda(cast(xs, DType.FLOAT64));
-    try {
-      double[] out = new double[(int) x.size()];
-      x.context().download(x, out.length, 8,
-          (b, from, n) -> b.asDoubleBuffer().get(out, from, n));
-      return out;
-    } finally {
-      disposeIfTemporary(x, xs);
+    CudaStorage x = cuda(xs);
+    switch (x.dtype()) {
+      case FLOAT64:
+        return rawDoubles(x);
+      case FLOAT32: {
+        float[] f = rawFloats(x);
+        double[] out = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+          out[i] = f[i];
+        }
+        return out;
+      }
+      default: {
+        long[] l = rawLongs(x);
+        double[] out = new double[l.length];
+        for (int i = 0; i < l.length; i++) {
+          out[i] = l[i];
+        }
+        return out;
+      }
     }
   }
 
   @Override
   public long[] toLongArray(Storage xs) {
-    CudaStorage x = cuda(cast(xs, DType.INT64));
-    try {
-      long[] out = new long[(int) x.size()];
-      x.context().download(x, out.length, 8, (b, from, n) -> b.asLongBuffer().get(out, from, n));
-      return out;
-    } finally {
-      disposeIfTemporary(x, xs);
+    CudaStorage x = cuda(xs);
+    switch (x.dtype()) {
+      case INT64:
+        return rawLongs(x);
+      case FLOAT32: {
+        float[] f = rawFloats(x);
+        long[] out = new long[f.length];
+        for (int i = 0; i < f.length; i++) {
+          out[i] = (long) f[i];
+        }
+        return out;
+      }
+      default: {
+        double[] d = rawDoubles(x);
+        long[] out = new long[d.length];
+        for (int i = 0; i < d.length; i++) {
+          out[i] = (long) d[i];
+        }
+        return out;
+      }
     }
+  }
+
+  private static float[] rawFloats(CudaStorage x) {
+    float[] out = new float[(int) x.size()];
+    x.context().download(x, out.length, 4, (b, from, n) -> b.asFloatBuffer().get(out, from, n));
+    return out;
+  }
+
+  private static double[] rawDoubles(CudaStorage x) {
+    double[] out = new double[(int) x.size()];
+    x.context().download(x, out.length, 8, (b, from, n) -> b.asDoubleBuffer().get(out, from, n));
+    return out;
+  }
+
+  private static long[] rawLongs(CudaStorage x) {
+    long[] out = new long[(int) x.size()];
+    x.context().download(x, out.length, 8, (b, from, n) -> b.asLongBuffer().get(out, from, n));
+    return out;
   }
 
   /** A new storage of {@code n} elements that {@code launch} fills; freed if the launch fails. */
@@ -228,6 +287,7 @@ public final class CudaBackend implements Backend {
           + " elements cannot overwrite " + d.size() + " " + d.dtype() + " elements");
     }
     s.context().copy(s, d);
+    d.range(s.range());
   }
 
   @Override
@@ -238,6 +298,7 @@ public final class CudaBackend implements Backend {
       throw new IllegalArgumentException("addInto: " + s.size() + " " + s.dtype()
           + " elements cannot be added into " + d.size() + " " + d.dtype() + " elements");
     }
+    d.range(null);
     d.context().launch1d("binary_same_" + type(d.dtype()), d.size(),
         new KernelArgs().i32(BinaryOp.ADD.ordinal()).ptr(d).ptr(s).ptr(d).i64(d.size()));
   }
@@ -245,6 +306,7 @@ public final class CudaBackend implements Backend {
   @Override
   public void fill(Storage dst, double value) {
     CudaStorage d = cuda(dst);
+    d.range(d.dtype() == DType.INT64 ? new ValueRange((long) value, (long) value) : null);
     if (value == 0 && Double.doubleToRawLongBits(value) == 0) {
       d.context().zero(d); // all-zero bits are +0 in every dtype
       return;
@@ -372,7 +434,7 @@ public final class CudaBackend implements Backend {
     long n = out.numel();
     int[] layout = CudaLayout.broadcast(out, shape);
     return produce(c, x.dtype(), n, y -> c.launch1d("strided_copy_" + width(x.dtype()), n,
-        new KernelArgs().ptr(x).ptr(y).i64(n).struct(layout)));
+        new KernelArgs().ptr(x).ptr(y).i64(n).struct(layout))).range(x.range());
   }
 
   // ---- reductions ---------------------------------------------------------------------------
@@ -395,7 +457,7 @@ public final class CudaBackend implements Backend {
     long count = (long) outer * inner;
     String kernel = (index ? "arg" : "") + "reduce_" + (inner == 1 ? "rows_" : "columns_")
         + type(x.dtype());
-    return produce(c, index ? DType.INT64 : x.dtype(), count, y -> {
+    CudaStorage result = produce(c, index ? DType.INT64 : x.dtype(), count, y -> {
       if (count == 0) {
         return;
       }
@@ -412,6 +474,7 @@ public final class CudaBackend implements Backend {
             8, args.i32(inner));
       }
     });
+    return index ? result.range(new ValueRange(0, n - 1)) : result;
   }
 
   @Override
@@ -677,12 +740,12 @@ public final class CudaBackend implements Backend {
       if (batches <= Geometry.MAX_GRID_YZ && Geometry.tiles(rows, 32) <= Geometry.MAX_GRID_YZ) {
         return produce(c, x.dtype(), total, y -> c.launch("transpose_" + width(x.dtype()),
             Geometry.tiles(cols, 32), Geometry.tiles(rows, 32), (int) batches, 32, 8,
-            new KernelArgs().ptr(x).ptr(y).i32(rows).i32(cols)));
+            new KernelArgs().ptr(x).ptr(y).i32(rows).i32(cols))).range(x.range());
       }
     }
     int[] layout = CudaLayout.permute(shape, perm);
     return produce(c, x.dtype(), total, y -> c.launch1d("strided_copy_" + width(x.dtype()), total,
-        new KernelArgs().ptr(x).ptr(y).i64(total).struct(layout)));
+        new KernelArgs().ptr(x).ptr(y).i64(total).struct(layout))).range(x.range());
   }
 
   /** Copies {@code rows} runs of {@code len} elements between pitched positions. */
@@ -706,7 +769,8 @@ public final class CudaBackend implements Backend {
     int inner = shape.inner(axis);
     int m = to - from;
     return produce(x.context(), x.dtype(), (long) outer * m * inner,
-        y -> copyRows(x, (long) from * inner, y, 0, outer, m * inner, n * inner, m * inner));
+        y -> copyRows(x, (long) from * inner, y, 0, outer, m * inner, n * inner, m * inner))
+        .range(x.range());
   }
 
   @Override
@@ -731,6 +795,10 @@ public final class CudaBackend implements Backend {
     }
     CudaStorage first = cuda(xs[0]);
     int rowLength = total * inner;
+    ValueRange range = first.range();
+    for (Storage x : xs) {
+      range = ValueRange.union(range, cuda(x).range());
+    }
     return produce(first.context(), first.dtype(), (long) outer * rowLength, y -> {
       int at = 0;
       for (int t = 0; t < xs.length; t++) {
@@ -738,16 +806,19 @@ public final class CudaBackend implements Backend {
         copyRows(cuda(xs[t]), 0, y, (long) at * inner, outer, m * inner, m * inner, rowLength);
         at += m;
       }
-    });
+    }).range(range);
   }
 
   /**
    * Fails as the CPU backend does when one of the first {@code count} indices lies outside [0,
-   * n): a kernel finds the first such position, which is read back (waiting for the stream), and
-   * its value named. Runs before the indexing kernel, which skips such indices.
+   * n). Where the index storage's {@link ValueRange} settles it, that is all; otherwise a kernel
+   * finds the first such position, which is read back (waiting for the stream), and its value
+   * named, and a check of every index is remembered as a range. Runs before the indexing kernel,
+   * which skips such indices.
    */
   private static void checkIndices(String op, CudaStorage index, long count, int n) {
-    if (count == 0) {
+    ValueRange known = index.range();
+    if (count == 0 || known != null && known.indexesInto(n)) {
       return;
     }
     CudaContext c = index.context();
@@ -763,6 +834,9 @@ public final class CudaBackend implements Backend {
         c.download(index, at[0], 1, 8, (b, from, k) -> b.asLongBuffer().get(value, from, k));
         throw new IllegalArgumentException(
             op + ": index " + value[0] + " is out of range for an axis of size " + n);
+      }
+      if (count == index.size()) {
+        index.range(new ValueRange(0, n - 1)); // the next check of these indices is free
       }
     } finally {
       firstBad.dispose();
@@ -780,7 +854,8 @@ public final class CudaBackend implements Backend {
     long total = (long) outer * count * inner;
     CudaContext c = x.context();
     return produce(c, x.dtype(), total, y -> c.launch1d("index_select_" + width(x.dtype()), total,
-        new KernelArgs().ptr(x).ptr(idx).ptr(y).i32(outer).i32(n).i32(count).i32(inner)));
+        new KernelArgs().ptr(x).ptr(idx).ptr(y).i32(outer).i32(n).i32(count).i32(inner)))
+        .range(x.range());
   }
 
   @Override
@@ -811,7 +886,7 @@ public final class CudaBackend implements Backend {
     CudaContext c = x.context();
     return produce(c, x.dtype(), total, y -> c.launch1d("gather_" + width(x.dtype()), total,
         new KernelArgs().ptr(x).ptr(idx).ptr(y).i64(total).i32(indexShape.size(axis))
-            .i32(indexShape.inner(axis)).i32(n)));
+            .i32(indexShape.inner(axis)).i32(n))).range(x.range());
   }
 
   @Override

@@ -21,7 +21,9 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -40,6 +42,13 @@ import jcuda.driver.CUstream_flags;
 final class CudaContext implements DeviceMemory {
   /** Pinned staging for transfers; larger arrays go through it in chunks. */
   static final int STAGING_BYTES = 8 << 20;
+  /**
+   * Uploads up to this size go from pageable memory, which the driver copies into staging of its
+   * own before the call returns, so that the host need not wait for the stream (a batch of labels
+   * uploaded each step would otherwise wait for the step before it). Larger ones use the faster
+   * pinned buffer.
+   */
+  static final int PAGEABLE_UPLOAD_BYTES = 1 << 20;
 
   private static final CudaContext[] CONTEXTS = new CudaContext[64];
   /** The context each thread made current last, so that switching costs one call. */
@@ -57,6 +66,11 @@ final class CudaContext implements DeviceMemory {
   private final ReentrantLock stagingLock = new ReentrantLock();
   private final Pointer staging = new Pointer();
   private final ByteBuffer stagingBuffer;
+  private final ByteBuffer pageableStaging =
+      ByteBuffer.allocateDirect(PAGEABLE_UPLOAD_BYTES).order(ByteOrder.nativeOrder());
+  private final Pointer pageable = Pointer.to(pageableStaging);
+  /** How often the host has waited for the stream (the tests count them per training step). */
+  private final AtomicLong hostWaits = new AtomicLong();
 
   private CudaContext(Device device) {
     this.device = device;
@@ -181,7 +195,13 @@ final class CudaContext implements DeviceMemory {
   @Override
   public void synchronize() {
     enter();
+    hostWaits.incrementAndGet();
     check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+  }
+
+  /** How many times the host has waited for this context's stream so far. */
+  long hostWaits() {
+    return hostWaits.get();
   }
 
   @Override
@@ -226,14 +246,23 @@ final class CudaContext implements DeviceMemory {
   }
 
   /**
-   * Copies {@code n} host elements of {@code width} bytes into {@code dst} through the pinned
-   * staging buffer, waiting for each chunk's previous copy before overwriting the buffer.
+   * Copies {@code n} host elements of {@code width} bytes into {@code dst}: a small array from
+   * pageable memory without waiting (see {@link #PAGEABLE_UPLOAD_BYTES}), a larger one through the
+   * pinned staging buffer, waiting for each chunk's previous copy before overwriting the buffer.
    */
   void upload(CudaStorage dst, long n, int width, ChunkWriter writer) {
     enter();
-    int chunk = STAGING_BYTES / width;
     stagingLock.lock();
     try {
+      if (n * width <= PAGEABLE_UPLOAD_BYTES) {
+        // The driver has copied the bytes out of pageableStaging when the call returns.
+        pageableStaging.clear();
+        writer.write(pageableStaging, 0, (int) n);
+        check(cuMemcpyHtoDAsync(dst.pointer(), pageable, n * width, stream),
+            "cuMemcpyHtoDAsync");
+        return;
+      }
+      int chunk = STAGING_BYTES / width;
       for (long at = 0; at < n; at += chunk) {
         int len = (int) Math.min(chunk, n - at);
         synchronize(); // the previous copy out of the staging buffer has finished

@@ -9,6 +9,13 @@ import jcuda.driver.CUdeviceptr;
 final class CudaStorage extends Storage {
   private final CudaContext context;
   private volatile DeviceBlock block;
+  /**
+   * Bounds that hold every value, where known (int64 storages uploaded from the host, argmax
+   * results, indices a check has passed, and what is copied from them): an index check that they
+   * settle needs no read-back, so the host does not wait for the stream. Every in-place write
+   * replaces or forgets them.
+   */
+  private volatile ValueRange range;
 
   CudaStorage(CudaContext context, DType dtype, long size, DeviceBlock block) {
     super(dtype, size);
@@ -28,6 +35,17 @@ final class CudaStorage extends Storage {
   /** JCuda's handle, for copies. */
   CUdeviceptr pointer() {
     return block().pointer;
+  }
+
+  /** The known bounds of the values, or null. */
+  ValueRange range() {
+    return range;
+  }
+
+  /** Records bounds that hold every value (null: unknown); returns this storage. */
+  CudaStorage range(ValueRange r) {
+    range = r;
+    return this;
   }
 
   long bytes() {
