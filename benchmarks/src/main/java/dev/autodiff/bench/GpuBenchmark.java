@@ -20,6 +20,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +45,15 @@ import java.util.regex.Pattern;
  * item()}), which waits for all the work queued before it: a matmul rep is several products and
  * then {@code sum().item()} of the last; a training step ends with {@code loss.item()}.
  *
+ * <p>On a GPU the matmul rows come twice: through the provider the backend chose (cuBLAS where it
+ * loads), and through our own kernel, measured in a second JVM with {@code
+ * -Dautodiff.cuda.blas=kernel} (the provider is chosen once per process). Both compare with
+ * PyTorch's product of the same size, FP32 with TF32 off.
+ *
  * <pre>
  * GpuBenchmark [--json FILE] [--vs-torch] [--python PATH] [--device cuda|cpu]
  * GpuBenchmark --compare OURS.jsonl TORCH.jsonl
+ * GpuBenchmark --kernel-matmul     (the second JVM: only the matmul rows, as matmul-kernel-N)
  * </pre>
  *
  * <p>{@code --json} writes the JSON lines to FILE rather than to stdout; {@code --vs-torch} then
@@ -99,9 +106,11 @@ public final class GpuBenchmark {
     boolean vsTorch = false;
     String python = "python3";
     String deviceName = "cuda";
+    boolean kernelOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--json" -> json = Path.of(arg(args, ++i));
+        case "--kernel-matmul" -> kernelOnly = true;
         case "--vs-torch" -> vsTorch = true;
         case "--python" -> python = arg(args, ++i);
         case "--device" -> deviceName = arg(args, ++i);
@@ -135,9 +144,22 @@ public final class GpuBenchmark {
     try (PrintStream out = json == null ? null
         : new PrintStream(Files.newOutputStream(json), true, StandardCharsets.UTF_8)) {
       PrintStream sink = out == null ? System.out : out;
+      if (kernelOnly) {
+        for (int n : MATMUL_SIZES) {
+          report(sink, device, new Result(KERNEL_MATMUL + n,
+              "matmul " + n + " float32, our kernel", matmulGflops(device, n), "GFLOP/s", true));
+        }
+        return;
+      }
       for (int n : MATMUL_SIZES) {
         ours.add(report(sink, device, new Result("matmul-" + n, "matmul " + n + " float32",
             matmulGflops(device, n), "GFLOP/s", true)));
+      }
+      if (device.type() == Device.Type.CUDA) {
+        for (Result r : kernelMatmul()) { // the child printed them on stderr already
+          sink.println(r.json("autodiff", device.toString()));
+          ours.add(r);
+        }
       }
       for (Mlp c : MLPS) {
         ours.add(report(sink, device,
@@ -172,7 +194,8 @@ public final class GpuBenchmark {
   private static void usage(String problem) {
     System.err.println("GpuBenchmark: " + problem);
     System.err.println("usage: GpuBenchmark [--json FILE] [--vs-torch] [--python PATH]"
-        + " [--device cuda|cpu]\n       GpuBenchmark --compare OURS.jsonl TORCH.jsonl");
+        + " [--device cuda|cpu] [--kernel-matmul]\n"
+        + "       GpuBenchmark --compare OURS.jsonl TORCH.jsonl");
     System.exit(64);
   }
 
@@ -277,6 +300,48 @@ public final class GpuBenchmark {
     }
   }
 
+  /** The id prefix of our kernel's matmul rows; PyTorch's row for size n is matmul-n. */
+  static final String KERNEL_MATMUL = "matmul-kernel-";
+
+  /**
+   * Our matmul kernel's GFLOP/s beside the vendor BLAS's: the matmul provider is chosen once per
+   * process, so a second JVM, like this one but with {@code -Dautodiff.cuda.blas=kernel}, runs
+   * {@code --kernel-matmul}. Nothing (and a note why) when it fails.
+   */
+  private static List<Result> kernelMatmul() throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!a.startsWith("-Dautodiff.cuda.blas=")) {
+        cmd.add(a);
+      }
+    }
+    cmd.addAll(List.of("-Dautodiff.cuda.blas=kernel", "-cp", System.getProperty("java.class.path"),
+        GpuBenchmark.class.getName(), "--kernel-matmul"));
+    System.err.println("our matmul kernel, in a JVM of its own (-Dautodiff.cuda.blas=kernel):");
+    List<String> lines = new ArrayList<>();
+    int rc = runChild(cmd, lines);
+    if (rc != 0) {
+      System.err.println("GpuBenchmark: the kernel-only run exited " + rc + "; no kernel rows");
+      return List.of();
+    }
+    return List.copyOf(parse(lines).values());
+  }
+
+  /** Runs {@code cmd}, its stderr passed through and its stdout lines collected; the exit code. */
+  private static int runChild(List<String> cmd, List<String> stdout)
+      throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try (BufferedReader r = new BufferedReader(
+        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        stdout.add(line);
+      }
+    }
+    return p.waitFor();
+  }
+
   /** Runs gpu_bench.py with the same device and returns its results by id. */
   private static Map<String, Result> runTorch(String python, String device)
       throws IOException, InterruptedException {
@@ -287,15 +352,8 @@ public final class GpuBenchmark {
     }
     List<String> cmd = List.of(python, script.toString(), "--device", device);
     System.err.println("running " + String.join(" ", cmd));
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<String> lines = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(
-        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        lines.add(line);
-      }
-    }
-    int rc = p.waitFor();
+    int rc = runChild(cmd, lines);
     if (rc != 0) {
       throw new IllegalStateException(cmd + " exited " + rc);
     }
@@ -340,7 +398,8 @@ public final class GpuBenchmark {
   private static void printTable(List<Result> ours, Map<String, Result> torch, boolean vsTorch) {
     List<BenchSuite.Row> rows = new ArrayList<>();
     for (Result r : ours) {
-      Result t = torch.get(r.id());
+      // Our kernel's rows compare with PyTorch's (cuBLAS) product of the same size.
+      Result t = torch.get(r.id().replace(KERNEL_MATMUL, "matmul-"));
       rows.add(new BenchSuite.Row(r.name(), r.value(), t == null ? Double.NaN : t.value(),
           r.unit(), r.higherIsBetter()));
     }
