@@ -38,6 +38,7 @@ public final class CosineDecay extends Schedule {
 
   @Override
   public double learningRateAt(long t) {
+    check(t >= 0, "CosineDecay", "t must be >= 0", t);
     return minLearningRate
         + (baseLearningRate() - minLearningRate) * (1 + Math.cos(Math.PI * t / period)) / 2;
   }

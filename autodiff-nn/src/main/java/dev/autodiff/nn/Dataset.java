@@ -40,6 +40,13 @@ public final class Dataset {
       throw new IllegalArgumentException("dataset: x is on " + x.device() + " but y is on "
           + y.device() + "; move both to one device with to(Device)");
     }
+    long[] labels = y.toLongArray();
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0) {
+        throw new IllegalArgumentException("dataset: label " + labels[i] + " of sample " + i
+            + " is negative; labels are class indices 0, 1, ...");
+      }
+    }
     this.x = x;
     this.y = y;
   }
@@ -75,6 +82,10 @@ public final class Dataset {
   public Batch get(Tensor index) {
     if (index == null) {
       throw new IllegalArgumentException("dataset get: index must not be null");
+    }
+    if (index.dtype() != DType.INT64) {
+      throw new IllegalArgumentException("dataset get: index must be int64 sample numbers, got "
+          + index.dtype() + " of shape " + index.shape());
     }
     return new Batch(x.indexSelect(0, index), y.indexSelect(0, index));
   }

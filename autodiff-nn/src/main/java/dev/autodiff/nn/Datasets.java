@@ -90,7 +90,7 @@ public final class Datasets {
   }
 
   private static Dataset load(Path images, Path labels) throws IOException {
-    Tensor x = Idx.readImages(images, 1f / 255);
+    Tensor x = Idx.readImages(images, 255f);
     Tensor y = Idx.readLabels(labels);
     if (x.size(0) != y.size(0)) {
       throw new IOException("idx: " + images + " has " + x.size(0) + " images but " + labels

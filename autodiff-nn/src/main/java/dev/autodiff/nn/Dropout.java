@@ -4,8 +4,8 @@ import dev.autodiff.core.Tensor;
 import java.util.Random;
 
 /**
- * In training, zeroes each element with probability p and scales the rest by 1 / (1 - p); in
- * evaluation ({@link #eval()}), the identity. The mask comes from a seeded generator: it is drawn
+ * In training, zeroes each element with probability p and scales the rest by 1 / (1 - p) (p = 1
+ * zeroes everything); in evaluation ({@link #eval()}), the identity. The mask comes from a seeded generator: it is drawn
  * on the CPU and moved to the input's device, so a seed gives the same masks on every device.
  */
 public final class Dropout extends Layer {
@@ -22,8 +22,8 @@ public final class Dropout extends Layer {
     if (rnd == null) {
       throw new IllegalArgumentException("Dropout: random must not be null");
     }
-    if (!(p >= 0 && p < 1)) {
-      throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
+    if (!(p >= 0 && p <= 1)) {
+      throw new IllegalArgumentException("Dropout: p must be in [0, 1], got " + p);
     }
     this.p = p;
     this.rnd = rnd;
@@ -31,8 +31,12 @@ public final class Dropout extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
+    input(x);
     if (!isTraining() || p == 0) {
       return x;
+    }
+    if (p == 1) {
+      return x.mul(0); // every element dropped (PyTorch's p = 1); gradients are zero
     }
     Tensor keep = Tensor.rand(rnd, x.shape().toArray()).ge(p).to(x.dtype()).to(x.device());
     return x.mul(keep).div(1 - p);

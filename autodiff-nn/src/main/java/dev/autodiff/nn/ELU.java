@@ -18,7 +18,7 @@ public final class ELU extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
-    return x.elu(alpha);
+    return input(x).elu(alpha);
   }
 
   /** The scale of the negative part. */

@@ -26,6 +26,7 @@ public final class ExponentialDecay extends Schedule {
 
   @Override
   public double learningRateAt(long t) {
+    check(t >= 0, "ExponentialDecay", "t must be >= 0", t);
     return baseLearningRate() * Math.pow(gamma, t);
   }
 

@@ -33,12 +33,16 @@ public final class Idx {
     return readImages(path, 1f);
   }
 
-  /** Reads unsigned-byte images multiplied by {@code scale} (no intermediate 0..255 tensor). */
-  static Tensor readImages(Path path, float scale) throws IOException {
+  /**
+   * Reads unsigned-byte images divided by {@code divisor} (no intermediate 0..255 tensor). A
+   * division, not a product with 1 / divisor: the correctly rounded value, as torchvision's
+   * {@code ToTensor} gives.
+   */
+  static Tensor readImages(Path path, float divisor) throws IOException {
     Raw raw = read(path, IMAGES_MAGIC, "images");
     float[] v = new float[raw.data.length];
     for (int i = 0; i < v.length; i++) {
-      v[i] = (raw.data[i] & 0xFF) * scale;
+      v[i] = (raw.data[i] & 0xFF) / divisor;
     }
     return Tensor.of(v, raw.dims);
   }

@@ -38,6 +38,9 @@ public final class Init {
 
   /** Fills with {@code value}. */
   public static Tensor constant(Tensor t, double value) {
+    if (t == null) {
+      throw new IllegalArgumentException("constant: tensor must not be null");
+    }
     try (Tensor values = t.fullLike(value)) { // on t's device; freed at once, not by the GC
       return write(t, values);
     }
@@ -71,12 +74,14 @@ public final class Init {
 
   /** Xavier/Glorot uniform: U(-b, b) with b = gain sqrt(6 / (fan_in + fan_out)). */
   public static Tensor xavierUniform(Tensor t, double gain, Random rnd) {
+    checkArgs("xavierUniform", t, rnd);
     double b = gain * Math.sqrt(6.0 / (fanIn("xavierUniform", t) + fanOut(t)));
     return uniform(t, -b, b, rnd);
   }
 
   /** Xavier/Glorot normal: N(0, s^2) with s = gain sqrt(2 / (fan_in + fan_out)). */
   public static Tensor xavierNormal(Tensor t, double gain, Random rnd) {
+    checkArgs("xavierNormal", t, rnd);
     double s = gain * Math.sqrt(2.0 / (fanIn("xavierNormal", t) + fanOut(t)));
     return normal(t, 0, s, rnd);
   }
@@ -86,12 +91,14 @@ public final class Init {
    * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2)).
    */
   public static Tensor kaimingUniform(Tensor t, double a, Random rnd) {
+    checkArgs("kaimingUniform", t, rnd);
     double b = leakyReluGain(a) * Math.sqrt(3.0 / fanIn("kaimingUniform", t));
     return uniform(t, -b, b, rnd);
   }
 
   /** He/Kaiming normal: N(0, s^2) with s = gain / sqrt(fan_in), gain = sqrt(2 / (1 + a^2)). */
   public static Tensor kaimingNormal(Tensor t, double a, Random rnd) {
+    checkArgs("kaimingNormal", t, rnd);
     double s = leakyReluGain(a) / Math.sqrt(fanIn("kaimingNormal", t));
     return normal(t, 0, s, rnd);
   }
@@ -99,6 +106,10 @@ public final class Init {
   private static void checkArgs(String init, Tensor t, Random rnd) {
     if (t == null || rnd == null) {
       throw new IllegalArgumentException(init + ": tensor and random must not be null");
+    }
+    if (!t.dtype().isFloating()) {
+      throw new IllegalArgumentException(init + ": samples need a floating tensor, got "
+          + t.dtype() + " of shape " + t.shape());
     }
   }
 

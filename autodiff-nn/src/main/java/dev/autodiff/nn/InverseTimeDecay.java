@@ -26,6 +26,7 @@ public final class InverseTimeDecay extends Schedule {
 
   @Override
   public double learningRateAt(long t) {
+    check(t >= 0, "InverseTimeDecay", "t must be >= 0", t);
     return baseLearningRate() / (1 + decay * t);
   }
 

@@ -34,6 +34,19 @@ public abstract class Layer {
   /** Applies the layer. */
   public abstract Tensor forward(Tensor x);
 
+  /**
+   * {@code x}, checked: a layer's forward starts here, so that a null input is reported with
+   * the layer's name rather than as a NullPointerException from inside it.
+   *
+   * @throws IllegalArgumentException if x is null
+   */
+  protected final Tensor input(Tensor x) {
+    if (x == null) {
+      throw new IllegalArgumentException(describe() + ": input is null");
+    }
+    return x;
+  }
+
   /** Registers a parameter (a leaf that requires gradients) under {@code name}; returns it. */
   protected final Tensor parameter(String name, Tensor value) {
     checkName(name);
@@ -68,8 +81,25 @@ public abstract class Layer {
     if (layer == null) {
       throw new IllegalArgumentException("child " + name + ": layer must not be null");
     }
+    if (((Layer) layer).contains(this)) { // (private members are not reached through L)
+      throw new IllegalArgumentException("child " + name + ": " + layer.describe()
+          + " is or contains " + describe() + "; a model cannot contain itself");
+    }
     children.put(name, layer);
     return layer;
+  }
+
+  /** True when {@code other} is this layer or one of its descendants. */
+  private boolean contains(Layer other) {
+    if (this == other) {
+      return true;
+    }
+    for (Layer c : children.values()) {
+      if (c.contains(other)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void checkName(String name) {

@@ -18,7 +18,7 @@ public final class LeakyReLU extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
-    return x.leakyRelu(slope);
+    return input(x).leakyRelu(slope);
   }
 
   /** The negative slope. */

@@ -90,10 +90,7 @@ public final class Linear extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
-    if (x == null) {
-      throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): input is null");
-    }
-    if (x.rank() == 0 || x.size(-1) != in) {
+    if (input(x).rank() == 0 || x.size(-1) != in) {
       throw new IllegalArgumentException("Linear(" + in + " -> " + out + "): input of shape "
           + x.shape() + " must have " + in + " features in its last axis");
     }

@@ -27,7 +27,11 @@ public final class Losses {
   public static Tensor softmaxCrossEntropy(Tensor logits, Tensor target, Reduction reduction) {
     checkArgs("softmaxCrossEntropy", logits, target, reduction);
     if (target.dtype().isFloating()) {
-      sameShape("softmaxCrossEntropy", logits, target);
+      if (!logits.shape().equals(target.shape())) {
+        throw new IllegalArgumentException("softmaxCrossEntropy: a floating target holds class "
+            + "probabilities of the logits' shape " + logits.shape() + ", got " + target.shape()
+            + " (" + target.dtype() + "); class labels must be int64");
+      }
       return reduction.apply(target.mul(logits.logSoftmax(-1)).sum(-1).neg());
     }
     checkLabels("softmaxCrossEntropy", logits, target);

@@ -20,7 +20,7 @@ public final class Maxout extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
-    if (x.rank() == 0 || x.size(-1) % pieces != 0) {
+    if (input(x).rank() == 0 || x.size(-1) % pieces != 0) {
       throw new IllegalArgumentException("Maxout(" + pieces + "): the last axis of shape "
           + x.shape() + " is not a multiple of " + pieces);
     }

@@ -6,6 +6,6 @@ import dev.autodiff.core.Tensor;
 public final class ReLU extends Layer {
   @Override
   public Tensor forward(Tensor x) {
-    return x.relu();
+    return input(x).relu();
   }
 }

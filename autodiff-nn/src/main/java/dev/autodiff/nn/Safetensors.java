@@ -20,6 +20,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -105,6 +106,14 @@ public final class Safetensors {
 
     byte[] header = header(names, values, metadata);
     Path target = path.toAbsolutePath();
+    if (Files.isDirectory(target)) {
+      throw new IOException("safetensors save: " + path + " is a folder; give a file name");
+    }
+    Path folder = target.getParent();
+    if (folder != null && !Files.isDirectory(folder)) {
+      throw new NoSuchFileException(path.toString(), null,
+          "safetensors save: folder " + folder + " does not exist");
+    }
     Path tmp = temporarySibling(target);
     try {
       // CREATE_NEW without attributes: the file gets the usual umask permissions (createTempFile
@@ -207,7 +216,7 @@ public final class Safetensors {
     if (path == null) {
       throw new IllegalArgumentException("safetensors load: path must not be null");
     }
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    try (FileChannel ch = openToRead(path)) {
       Header h = readHeader(ch, path);
       Map<String, Tensor> out = new LinkedHashMap<>();
       for (Entry e : h.entries) {
@@ -225,7 +234,7 @@ public final class Safetensors {
     if (path == null) {
       throw new IllegalArgumentException("safetensors metadata: path must not be null");
     }
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    try (FileChannel ch = openToRead(path)) {
       return readHeader(ch, path).metadata;
     }
   }
@@ -257,7 +266,7 @@ public final class Safetensors {
     }
     Map<String, Tensor> loaded = new LinkedHashMap<>();
     try {
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      try (FileChannel ch = openToRead(path)) {
         Header h = readHeader(ch, path);
         checkFits(targets, h, path);
         for (Entry e : h.entries) {
@@ -349,6 +358,14 @@ public final class Safetensors {
     }
   }
 
+  /** Opens {@code path} for reading; a folder is named as such rather than as "Is a directory". */
+  private static FileChannel openToRead(Path path) throws IOException {
+    if (Files.isDirectory(path)) {
+      throw new IOException("safetensors: " + path + " is a folder, not a safetensors file");
+    }
+    return FileChannel.open(path, StandardOpenOption.READ);
+  }
+
   private static IOException corrupt(Path path, String what) {
     return new IOException("safetensors: " + path + ": " + what);
   }
@@ -420,7 +437,12 @@ public final class Safetensors {
       }
     } catch (MalformedJsonException | EOFException | IllegalStateException
         | NumberFormatException e) {
-      throw corrupt(path, "header is not well-formed JSON: " + e.getMessage());
+      // Gson's messages end with advice for its own callers (a lenient mode, a web page).
+      String why = String.valueOf(e.getMessage())
+          .replaceAll("(?s)\\s*See https?://\\S+.*$", "")
+          .replaceAll("Use JsonReader\\.set\\w+\\([^)]*\\) to accept malformed JSON",
+              "malformed JSON");
+      throw corrupt(path, "header is not well-formed JSON: " + why);
     }
     checkOffsets(entries, dataLength, path);
     return new Header(Collections.unmodifiableList(entries),

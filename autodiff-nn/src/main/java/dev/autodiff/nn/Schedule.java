@@ -36,7 +36,11 @@ public abstract class Schedule {
     this.baseLearningRate = optimizer.learningRate();
   }
 
-  /** The learning rate after {@code t} calls of {@link #step()} ({@code t >= 0}). */
+  /**
+   * The learning rate after {@code t} calls of {@link #step()}.
+   *
+   * @throws IllegalArgumentException if {@code t} is negative
+   */
   public abstract double learningRateAt(long t);
 
   /** Advances {@code t} by one and sets the optimizer's learning rate to {@code lr(t)}. */

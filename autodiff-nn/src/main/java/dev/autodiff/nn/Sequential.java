@@ -33,6 +33,7 @@ public class Sequential extends Layer {
 
   @Override
   public Tensor forward(Tensor x) {
+    input(x);
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       if (l instanceof Linear && i + 1 < layers.size()) {

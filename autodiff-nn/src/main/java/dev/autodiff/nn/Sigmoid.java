@@ -6,6 +6,6 @@ import dev.autodiff.core.Tensor;
 public final class Sigmoid extends Layer {
   @Override
   public Tensor forward(Tensor x) {
-    return x.sigmoid();
+    return input(x).sigmoid();
   }
 }

@@ -6,6 +6,6 @@ import dev.autodiff.core.Tensor;
 public final class Softplus extends Layer {
   @Override
   public Tensor forward(Tensor x) {
-    return x.softplus();
+    return input(x).softplus();
   }
 }

@@ -34,6 +34,7 @@ public final class StepDecay extends Schedule {
 
   @Override
   public double learningRateAt(long t) {
+    check(t >= 0, "StepDecay", "t must be >= 0", t);
     return baseLearningRate() * Math.pow(gamma, Math.floorDiv(t, stepSize));
   }
 

@@ -6,6 +6,6 @@ import dev.autodiff.core.Tensor;
 public final class Tanh extends Layer {
   @Override
   public Tensor forward(Tensor x) {
-    return x.tanh();
+    return input(x).tanh();
   }
 }

@@ -258,4 +258,18 @@ class DataTest {
     }
     assertTrue(correct / 500.0 > 0.3, "nearest mean accuracy " + correct / 500.0);
   }
+
+  @Test
+  void negativeLabelsAndFloatIndicesAreRejectedWhereTheyEnter() {
+    Tensor x = Tensor.zeros(3, 2);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Dataset(x, Tensor.of(new long[] {0, -1, 2})));
+    assertEquals("dataset: label -1 of sample 1 is negative; labels are class indices 0, 1, ...",
+        e.getMessage());
+    Dataset d = new Dataset(x, Tensor.of(new long[] {0, 1, 2}));
+    e = assertThrows(IllegalArgumentException.class,
+        () -> d.get(Tensor.of(new float[] {0, 1})));
+    assertEquals("dataset get: index must be int64 sample numbers, got float32 of shape [2]",
+        e.getMessage());
+  }
 }

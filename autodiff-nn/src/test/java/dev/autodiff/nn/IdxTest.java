@@ -154,6 +154,11 @@ class IdxTest {
     assertEquals(Shape.of(2, 2, 3), s.train().x().shape());
     assertEquals(1f, s.train().x().toFloatArray()[11], 1e-6f);
     assertEquals(10 / 255f, s.test().x().toFloatArray()[10], 1e-6f);
+    // Divided, not multiplied by 1/255: the correctly rounded floats torchvision's ToTensor gives.
+    float[] train = s.train().x().toFloatArray();
+    for (int i = 0; i < train.length; i++) {
+      assertEquals(Math.round(train[i] * 255) / 255f, train[i], 0f, "pixel " + i);
+    }
     assertArrayEquals(new long[] {1, 2}, s.train().y().toLongArray());
     assertArrayEquals(new long[] {3, 4}, s.test().y().toLongArray());
   }

@@ -125,7 +125,18 @@ class LayersTest {
     a.eval();
     assertFalse(a.isTraining());
     assertArrayEquals(x.toDoubleArray(), a.forward(x).toDoubleArray());
-    assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0));
+    assertThrows(IllegalArgumentException.class, () -> new Dropout(1.5));
+    assertThrows(IllegalArgumentException.class, () -> new Dropout(-0.1));
+    assertThrows(IllegalArgumentException.class, () -> new Dropout(Double.NaN));
+  }
+
+  @Test
+  void dropoutWithPOneDropsEverythingAsPyTorchDoes() {
+    Tensor x = Tensor.of(new double[] {1, -2, 3}).requiresGrad();
+    Tensor y = new Dropout(1.0, new Random(1)).forward(x);
+    assertArrayEquals(new double[] {0, 0, 0}, y.abs().toDoubleArray()); // -2 * 0 is -0
+    y.sum().backward();
+    assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray());
   }
 
   @Test
@@ -165,6 +176,35 @@ class LayersTest {
     assertThrows(IllegalArgumentException.class, () -> new Sequential((Layer[]) null));
     assertThrows(IllegalArgumentException.class, () -> Init.uniform(Tensor.zeros(2), 0, 1, null));
     assertThrows(IllegalArgumentException.class, () -> new Dropout(0.1, null));
+    for (Layer l : List.of(new ReLU(), new Tanh(), new Sigmoid(), new LeakyReLU(), new ELU(),
+        new Softplus(), new Maxout(2), new Dropout(0.5), new Sequential(new ReLU()),
+        new Linear(2, 2))) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> l.forward(null), l.toString());
+      assertEquals(l.describe() + ": input is null", e.getMessage());
+      l.eval();
+      assertThrows(IllegalArgumentException.class, () -> l.forward(null), l + " in eval");
+    }
+    Random r = new Random(1);
+    assertThrows(IllegalArgumentException.class, () -> Init.zeros(null));
+    assertThrows(IllegalArgumentException.class, () -> Init.constant(null, 1));
+    assertThrows(IllegalArgumentException.class, () -> Init.xavierUniform(null, 1, r));
+    assertThrows(IllegalArgumentException.class, () -> Init.xavierNormal(null, 1, r));
+    assertThrows(IllegalArgumentException.class, () -> Init.kaimingUniform(null, 0, r));
+    assertThrows(IllegalArgumentException.class, () -> Init.kaimingNormal(null, 0, r));
+  }
+
+  @Test
+  void randomInitializersNeedAFloatingTensor() {
+    Tensor labels = Tensor.of(new long[] {1, 2});
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Init.uniform(labels, 0, 5, new Random(0)));
+    assertTrue(e.getMessage().startsWith("uniform: samples need a floating tensor"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Init.normal(labels, 0, 1, new Random(0)));
+    assertArrayEquals(new long[] {1, 2}, labels.toLongArray(), "left untouched");
+    assertArrayEquals(new long[] {3, 3}, Init.constant(labels, 3).toLongArray());
   }
 
   @Test
@@ -209,5 +249,17 @@ class LayersTest {
       s += (x - m) * (x - m);
     }
     return Math.sqrt(s / v.length);
+  }
+
+  @Test
+  void aModelCannotContainItself() {
+    Sequential s = new Sequential(new ReLU());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.add(s));
+    assertTrue(e.getMessage().contains("cannot contain itself"), e.getMessage());
+    Sequential outer = new Sequential(s);
+    assertThrows(IllegalArgumentException.class, () -> s.add(outer));
+    assertEquals(1, s.layers().size(), "the failed adds left the model as it was");
+    Linear shared = new Linear(2, 2, new Random(1));
+    new Sequential(shared, new ReLU(), shared); // the same layer twice is no cycle
   }
 }

@@ -130,4 +130,12 @@ class LossesTest {
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Losses.mse(null, Tensor.zeros(1)));
   }
+
+  @Test
+  void floatLabelsOfTheWrongShapeAreExplained() {
+    Tensor logits = Tensor.zeros(4, 3);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(logits, Tensor.of(new float[] {0, 1, 2, 1})));
+    assertTrue(e.getMessage().contains("class labels must be int64"), e.getMessage());
+  }
 }

@@ -89,6 +89,10 @@ class ScheduleTest {
   @Test
   void closedFormsGiveTheDocumentedRates() {
     assertEquals(0.1 * 0.5 * 0.5, new StepDecay(sgd(0.1), 3, 0.5).learningRateAt(7), 1e-17);
+    assertThrows(IllegalArgumentException.class,
+        () -> new StepDecay(sgd(0.1), 2, 0.5).learningRateAt(-3));
+    assertThrows(IllegalArgumentException.class,
+        () -> new CosineDecay(sgd(0.1), 5).learningRateAt(-1));
     assertEquals(0.1 * 0.01, new StepDecay(sgd(0.1), 10).learningRateAt(29), 1e-17);
     assertEquals(0.1 * Math.pow(0.9, 5), new ExponentialDecay(sgd(0.1), 0.9).learningRateAt(5),
         1e-17);
