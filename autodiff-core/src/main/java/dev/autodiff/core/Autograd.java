@@ -21,6 +21,7 @@ public final class Autograd {
   public static NoGrad noGrad() {
     ThreadState state = ThreadState.get();
     NoGrad g = new NoGrad(state, state.gradEnabled);
+    state.noGrads.add(g);
     state.gradEnabled = false;
     return g;
   }
@@ -30,10 +31,14 @@ public final class Autograd {
     return ThreadState.get().gradEnabled;
   }
 
-  /** Restores the recording state that {@link #noGrad()} found. */
+  /**
+   * Restores the recording state that {@link #noGrad()} found. Guards closed out of order still
+   * end right: recording stays off while any of them is open, and the last to close restores
+   * the state before the first. Closing twice does nothing.
+   */
   public static final class NoGrad implements AutoCloseable {
     private final ThreadState state;
-    private final boolean previous;
+    private boolean previous;
 
     private NoGrad(ThreadState state, boolean previous) {
       this.state = state;
@@ -42,7 +47,20 @@ public final class Autograd {
 
     @Override
     public void close() {
-      state.gradEnabled = previous;
+      if (Thread.currentThread() != state.owner) {
+        throw new IllegalStateException("noGrad: closed on thread " + Thread.currentThread()
+            .getName() + ", but opened on " + state.owner.getName());
+      }
+      int at = state.noGrads.lastIndexOf(this);
+      if (at < 0) {
+        return; // closed already
+      }
+      state.noGrads.remove(at);
+      if (at == state.noGrads.size()) {
+        state.gradEnabled = previous; // the innermost guard
+      } else {
+        state.noGrads.get(at).previous = previous; // the guard opened after this one restores it
+      }
     }
   }
 
@@ -79,7 +97,10 @@ public final class Autograd {
       throw new IllegalArgumentException("grad: needs at least one input");
     }
     for (Tensor in : inputs) {
-      if (in == null || !in.tracked()) {
+      if (in == null) {
+        throw new IllegalArgumentException("grad: an input is null");
+      }
+      if (!in.tracked()) {
         throw new IllegalArgumentException(
             "grad: every input must require gradients (call requiresGrad() on it)");
       }
@@ -226,6 +247,12 @@ public final class Autograd {
       throw new IllegalArgumentException("backward: output is null");
     }
     out.checkOpen("backward");
+    if (!out.tracked() && out.historyReleased) {
+      throw new IllegalStateException("backward: the tensor of shape " + out.shape()
+          + " has no history: it was kept past the scope it was computed in, and a closing"
+          + " scope releases its tape entries (keep() carries values, not history); call"
+          + " backward inside that scope");
+    }
     if (!out.tracked()) {
       throw new IllegalStateException("backward: the tensor of shape " + out.shape()
           + " does not require gradients and has no recorded history (was it computed inside "

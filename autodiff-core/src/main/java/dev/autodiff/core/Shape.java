@@ -34,22 +34,28 @@ public final class Shape {
     if (dims.length == 0) {
       return SCALAR;
     }
-    boolean empty = false;
     for (int d : dims) {
       if (d < 0) {
         throw new IllegalArgumentException("shape: negative size in " + Arrays.toString(dims));
       }
-      empty |= d == 0;
     }
-    long n = 1;
-    for (int d : dims) {
-      n *= d;
-      if (!empty && n > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException(
-            "shape: " + Arrays.toString(dims) + " has more elements than a Java array can hold");
-      }
+    if (!fitsAnArray(dims)) {
+      throw new IllegalArgumentException(
+          "shape: " + Arrays.toString(dims) + " has more elements than a Java array can hold");
     }
     return new Shape(dims.clone());
+  }
+
+  /** True when non-negative sizes multiply to at most the largest Java array (no overflow). */
+  private static boolean fitsAnArray(int[] dims) {
+    long n = 1;
+    for (int d : dims) {
+      if (d == 0) {
+        return true;
+      }
+      n = Math.min(n * d, Integer.MAX_VALUE); // n <= 2^31 and d < 2^31: no long overflow
+    }
+    return n <= Integer.MAX_VALUE - 8;
   }
 
   /** Number of axes. */
@@ -86,8 +92,9 @@ public final class Shape {
     return axis < 0 ? axis + r : axis;
   }
 
-  /** Product of the sizes before {@code axis}. */
+  /** Product of the sizes before {@code axis} (0..rank). */
   public int outer(int axis) {
+    checkAxis("outer", axis, dims.length);
     int n = 1;
     for (int i = 0; i < axis; i++) {
       n *= dims[i];
@@ -95,8 +102,9 @@ public final class Shape {
     return n;
   }
 
-  /** Product of the sizes after {@code axis}. */
+  /** Product of the sizes after {@code axis} (-1..rank-1). */
   public int inner(int axis) {
+    checkAxis("inner", axis + 1, dims.length);
     int n = 1;
     for (int i = axis + 1; i < dims.length; i++) {
       n *= dims[i];
@@ -106,6 +114,7 @@ public final class Shape {
 
   /** This shape with {@code axis} removed, or set to 1 when {@code keep}. */
   public Shape reduce(int axis, boolean keep) {
+    checkAxis("reduce", axis, dims.length - 1);
     if (keep) {
       return with(axis, 1);
     }
@@ -120,6 +129,7 @@ public final class Shape {
 
   /** This shape with the size of {@code axis} replaced. */
   public Shape with(int axis, int size) {
+    checkAxis("with", axis, dims.length - 1);
     int[] d = dims.clone();
     d[axis] = size;
     return of(d);
@@ -127,6 +137,7 @@ public final class Shape {
 
   /** This shape with a size-1 axis inserted at {@code axis} (0..rank). */
   public Shape insert(int axis, int size) {
+    checkAxis("insert", axis, dims.length);
     int[] d = new int[dims.length + 1];
     for (int i = 0, j = 0; i < d.length; i++) {
       d[i] = i == axis ? size : dims[j++];
@@ -141,6 +152,9 @@ public final class Shape {
    * @throws IllegalArgumentException naming {@code op} and both shapes when they do not broadcast
    */
   public static Shape broadcast(String op, Shape a, Shape b) {
+    if (a == null || b == null) {
+      throw new IllegalArgumentException(op + ": cannot broadcast a null shape");
+    }
     if (a.equals(b)) {
       return a;
     }
@@ -155,11 +169,18 @@ public final class Shape {
       }
       out[i] = da == 1 ? db : da;
     }
+    if (!fitsAnArray(out)) {
+      throw new IllegalArgumentException(op + ": broadcasting " + a + " and " + b + " gives "
+          + Arrays.toString(out) + ", more elements than a Java array can hold");
+    }
     return new Shape(out);
   }
 
   /** True when this shape broadcasts to {@code target} without changing {@code target}. */
   public boolean broadcastsTo(Shape target) {
+    if (target == null) {
+      throw new IllegalArgumentException("broadcastsTo: target shape is null");
+    }
     if (dims.length > target.dims.length) {
       return false;
     }
@@ -170,6 +191,14 @@ public final class Shape {
       }
     }
     return true;
+  }
+
+  /** Fails unless 0 &lt;= axis &lt;= max: the helpers above take axes already resolved. */
+  private void checkAxis(String helper, int axis, int max) {
+    if (axis < 0 || axis > max) {
+      throw new IllegalArgumentException("shape " + this + "." + helper + ": axis " + axis
+          + " is out of range 0.." + max);
+    }
   }
 
   /** Row-major strides, in elements. */

@@ -102,6 +102,7 @@ final class Tape {
         liveBytes -= e.bytes;
         if (e.output != null && e.output.node == e) {
           e.output.node = null;
+          e.output.historyReleased = true; // named if backward is asked of it later
         }
         e.release("when the scope that recorded it closed");
       }

@@ -36,6 +36,8 @@ public final class Tensor implements AutoCloseable {
   boolean requiresGrad;
   /** The tape entry that produced this tensor, or null for a leaf. */
   OpContext node;
+  /** True when a closing scope ended this tensor's history (it was kept past its scope). */
+  boolean historyReleased;
   private Tensor grad;
   /** The scope that will close this tensor, or null. */
   Tensors.Scope scope;
@@ -163,6 +165,9 @@ public final class Tensor implements AutoCloseable {
     if (dtype == null) {
       throw new IllegalArgumentException("full: dtype must not be null");
     }
+    if (dtype == DType.INT64 && !Double.isFinite(value)) {
+      throw new IllegalArgumentException("full: " + value + " has no int64 value");
+    }
     return create(Backends.cpu().full(Device.cpu(), dtype, shape.numel(), value), shape);
   }
 
@@ -275,12 +280,12 @@ public final class Tensor implements AutoCloseable {
 
   /** Zeros shaped, typed and placed like {@code t}. */
   public static Tensor zerosLike(Tensor t) {
-    return t.zerosLike();
+    return required("zerosLike", "tensor", t).zerosLike();
   }
 
   /** Ones shaped, typed and placed like {@code t}. */
   public static Tensor onesLike(Tensor t) {
-    return t.onesLike();
+    return required("onesLike", "tensor", t).onesLike();
   }
 
   // ---- reading ------------------------------------------------------------------------------
@@ -534,6 +539,9 @@ public final class Tensor implements AutoCloseable {
     if (min > max) {
       throw new IllegalArgumentException("clamp: min " + min + " is greater than max " + max);
     }
+    if (dtype == DType.INT64 && (min != Math.rint(min) || max != Math.rint(max))) {
+      return to(DType.FLOAT32).clamp(min, max); // a fractional bound, as add(0.5) promotes
+    }
     return unary(Ops.CLAMP, min, max);
   }
 
@@ -750,7 +758,7 @@ public final class Tensor implements AutoCloseable {
       identity &= p[i] == i;
     }
     if (identity) {
-      return this;
+      return sameShapeView();
     }
     OpContext c = new OpContext();
     c.ints = p;
@@ -761,12 +769,18 @@ public final class Tensor implements AutoCloseable {
   public Tensor reshape(int... newShape) {
     required("reshape", "shape", newShape);
     checkOpen("reshape");
-    Shape target = resolveShape(newShape);
-    if (target.equals(shape)) {
-      return this;
-    }
     OpContext c = new OpContext();
-    c.shape = target;
+    c.shape = resolveShape(newShape);
+    return Ops.RESHAPE.run(c, this); // a new view even for the same shape, as PyTorch's
+  }
+
+  /**
+   * A recorded view of this tensor with its own shape: what a shape op that changes nothing
+   * returns, so that closing its result never closes this tensor.
+   */
+  private Tensor sameShapeView() {
+    OpContext c = new OpContext();
+    c.shape = shape;
     return Ops.RESHAPE.run(c, this);
   }
 
@@ -856,10 +870,11 @@ public final class Tensor implements AutoCloseable {
     return reshape(d);
   }
 
-  /** Axis {@code axis} removed when its size is 1 (else this tensor, as PyTorch). */
+  /** Axis {@code axis} removed when its size is 1 (else an unchanged view, as PyTorch). */
   public Tensor squeeze(int axis) {
+    checkOpen("squeeze");
     int a = shape.axis(axis, "squeeze");
-    return shape.size(a) == 1 ? reshape(shape.reduce(a, false).toArray()) : this;
+    return shape.size(a) == 1 ? reshape(shape.reduce(a, false).toArray()) : sameShapeView();
   }
 
   /** Broadcast (copied) to a larger shape; -1 keeps a size. */
@@ -883,7 +898,7 @@ public final class Tensor implements AutoCloseable {
           "expand: shape " + shape + " cannot be broadcast to " + target);
     }
     if (target.equals(shape)) {
-      return this;
+      return sameShapeView();
     }
     OpContext c = new OpContext();
     c.shape = target;
@@ -918,7 +933,7 @@ public final class Tensor implements AutoCloseable {
           + ") is out of bounds for axis " + axis + " of size " + n + " in shape " + shape);
     }
     if (f == 0 && t == n) {
-      return this;
+      return sameShapeView();
     }
     OpContext c = new OpContext();
     c.axis = a;
@@ -930,10 +945,11 @@ public final class Tensor implements AutoCloseable {
   public Tensor pad(int axis, int from, int total) {
     checkOpen("pad");
     int a = shape.axis(axis, "pad");
-    if (from < 0 || from + shape.size(a) > total) {
+    if (from < 0 || (long) from + shape.size(a) > total) {
       throw new IllegalArgumentException("pad: cannot place axis " + axis + " of size "
           + shape.size(a) + " at " + from + " in a size of " + total);
     }
+    checkFits("pad", shape, a, total);
     OpContext c = new OpContext();
     c.axis = a;
     c.ints = new int[] {from, total};
@@ -967,16 +983,38 @@ public final class Tensor implements AutoCloseable {
         }
       }
     }
+    long joined = 0;
+    for (Tensor x : tensors) {
+      joined += x.shape.size(a);
+    }
+    checkFits("concat", first.shape, a, joined);
     Tensor[] in = new Tensor[tensors.size()];
     for (int i = 0; i < in.length; i++) {
       in[i] = tensors.get(i).to(t);
     }
     if (in.length == 1) {
-      return in[0];
+      return in[0] == first ? first.sameShapeView() : in[0];
     }
     OpContext c = new OpContext();
     c.axis = a;
     return Ops.CONCAT.run(c, in);
+  }
+
+  /**
+   * Fails, naming {@code op}, unless {@code shape} with {@code axis} resized to {@code size} fits
+   * in a Java array.
+   */
+  private static void checkFits(String op, Shape shape, int axis, long size) {
+    long n = Math.min(size, Integer.MAX_VALUE);
+    for (int d = 0; d < shape.rank(); d++) {
+      if (d != axis) {
+        n = Math.min(n * shape.size(d), Integer.MAX_VALUE); // both factors < 2^31: no overflow
+      }
+    }
+    if (size > Integer.MAX_VALUE || n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(op + ": the result, size " + size + " along axis "
+          + axis + " of " + shape + ", has more elements than a Java array can hold");
+    }
   }
 
   /** The tensors joined along an existing axis. */
@@ -1001,6 +1039,7 @@ public final class Tensor implements AutoCloseable {
     Tensor[] parts = new Tensor[tensors.size()];
     for (int i = 0; i < parts.length; i++) {
       Tensor t = tensors.get(i);
+      t.checkOpen("stack");
       if (!t.shape.equals(s)) {
         throw new IllegalArgumentException(
             "stack: shapes " + s + " and " + t.shape + " differ; stack needs equal shapes");
@@ -1434,8 +1473,15 @@ public final class Tensor implements AutoCloseable {
     return storage == null;
   }
 
-  /** Moves this tensor out of the innermost scope to the enclosing one (or none), and returns it. */
+  /**
+   * Moves this tensor out of the innermost scope to the enclosing one (or none), and returns it.
+   * Its values survive the scope; its history does not: when the scope closes, its tape entries
+   * go, so a kept result is a constant from then on (gradients do not flow back through it).
+   *
+   * @throws IllegalStateException if this tensor is closed
+   */
   public Tensor keep() {
+    checkOpen("keep");
     Tensors.keep(this);
     return this;
   }

@@ -31,9 +31,11 @@ public final class Tensors {
 
   /**
    * Runs {@code body} in a scope and returns its result, kept for the enclosing scope; everything
-   * else the body made is freed.
+   * else the body made is freed. The result keeps its values, not its history: it is a constant
+   * (see {@link Tensor#keep()}).
    */
   public static Tensor scoped(Supplier<Tensor> body) {
+    Tensor.required("scoped", "body", body);
     try (Scope s = scope()) {
       Tensor result = body.get();
       if (result != null) {

@@ -204,4 +204,29 @@ class EdgeCasesTest {
         () -> y.copyFrom(Tensor.zeros(3)));
     assertTrue(e.getMessage().contains("mul"), e.getMessage());
   }
+
+  @Test
+  void powOfOneIsOneWhateverTheExponentAsInC() {
+    double inf = Double.POSITIVE_INFINITY;
+    Tensor a = Tensor.of(new double[] {1, -1, 1, -1, 1}).requiresGrad();
+    Tensor b = Tensor.of(new double[] {inf, inf, -inf, -inf, Double.NaN}).requiresGrad();
+    Tensor y = a.pow(b);
+    assertArrayEquals(new double[] {1, 1, 1, 1, 1}, y.toDoubleArray()); // torch.pow gives these
+    y.sum().backward();
+    // d/da = b a^(b-1) and d/db = a^b log a, as PyTorch's derivatives of pow give them
+    assertArrayEquals(new double[] {inf, inf, -inf, -inf, Double.NaN}, a.grad().toDoubleArray());
+    assertArrayEquals(new double[] {0, Double.NaN, 0, Double.NaN, 0}, b.grad().toDoubleArray());
+    assertArrayEquals(new float[] {1, 1}, Tensor.of(new float[] {1, -1}).pow(inf).toFloatArray());
+    assertArrayEquals(new float[] {1}, Tensor.of(new float[] {1}).pow(Double.NaN).toFloatArray());
+  }
+
+  @Test
+  void clampOfIntegersToFractionalBoundsPromotesAsPyTorchDoes() {
+    Tensor y = Tensor.of(new long[] {2, -3, 3}).clamp(-1.5, 2.5);
+    assertEquals(DType.FLOAT32, y.dtype());
+    assertArrayEquals(new float[] {2, -1.5f, 2.5f}, y.toFloatArray());
+    Tensor whole = Tensor.of(new long[] {2, -3, 3}).clamp(-1, 2);
+    assertEquals(DType.INT64, whole.dtype());
+    assertArrayEquals(new long[] {2, -1, 2}, whole.toLongArray());
+  }
 }

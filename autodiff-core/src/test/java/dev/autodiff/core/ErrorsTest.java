@@ -731,4 +731,95 @@ class ErrorsTest {
     assertArrayEquals(new int[] {2, 0}, a.grad().shape().toArray());
     assertArrayEquals(new int[] {0, 3}, b.grad().shape().toArray());
   }
+
+  // ---- found by review: sizes past an array, no-op results, guards closed out of order ---------
+
+  @Test
+  void resultsTooLargeForAnArrayAreRejectedBeforeAnythingIsAllocated() {
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.zeros(65536, 1).add(Tensor.zeros(1, 65536)), "add", "[65536, 65536]",
+        "Java array");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.zeros(100000, 1, 1).mul(Tensor.zeros(1, 100000, 1)), "mul");
+    Tensor col = Tensor.zeros(65536, 1);
+    Tensor row = Tensor.zeros(1, 65536);
+    assertThrows(IllegalArgumentException.class, () -> Tensor.where(col.gt(0), row, col));
+    Tensor x = Tensor.zeros(2, 3);
+    assertThrowsNaming(IllegalArgumentException.class, () -> x.pad(1, Integer.MAX_VALUE, 0),
+        "pad");
+    assertThrowsNaming(IllegalArgumentException.class, () -> x.pad(1, 0, Integer.MAX_VALUE),
+        "pad", "Java array");
+    assertThrowsNaming(IllegalArgumentException.class, () -> x.pad(1, 0, -3), "pad");
+    // empty results stay fine however long the joined axis
+    assertEquals(Shape.of(0, 1 << 21),
+        Tensor.concat(1, Tensor.zeros(0, 1 << 20), Tensor.zeros(0, 1 << 20)).shape());
+  }
+
+  @Test
+  void shapeHelpersNameABadAxis() {
+    Shape s = Shape.of(2, 3);
+    for (Executable e : List.<Executable>of(() -> s.with(5, 1), () -> s.insert(9, 1),
+        () -> s.reduce(5, true), () -> s.outer(5), () -> s.inner(-5), () -> s.broadcastsTo(null),
+        () -> Shape.broadcast("x", null, s))) {
+      assertThrows(IllegalArgumentException.class, e);
+    }
+  }
+
+  @Test
+  void shapeOpsThatChangeNothingStillReturnATensorOfTheirOwn() {
+    Tensor a = Tensor.ones(2, 3).requiresGrad();
+    List<Tensor> same = List.of(a.reshape(2, 3), a.slice(1, 0, 3), a.permute(0, 1),
+        a.expand(2, 3), a.squeeze(), a.squeeze(0), Tensor.concat(0, a));
+    for (Tensor t : same) {
+      assertTrue(t != a);
+      t.close();
+      assertTrue(!a.isClosed(), "closing a no-op result closed its input");
+    }
+    Tensor y = a.reshape(2, 3).mul(2).sum();
+    y.backward();
+    assertArrayEquals(new float[] {2, 2, 2, 2, 2, 2}, a.grad().toFloatArray());
+  }
+
+  @Test
+  void noGradGuardsClosedOutOfOrderRestoreRecording() {
+    Autograd.NoGrad g1 = Autograd.noGrad();
+    Autograd.NoGrad g2 = Autograd.noGrad();
+    g1.close();
+    assertTrue(!Autograd.isGradEnabled(), "g2 is still open");
+    g2.close();
+    assertTrue(Autograd.isGradEnabled());
+    g1.close(); // twice: nothing
+    assertTrue(Autograd.isGradEnabled());
+    Tensor w = Tensor.scalar(3.0).requiresGrad();
+    w.mul(w).backward();
+    assertEquals(6.0, w.grad().item());
+  }
+
+  @Test
+  void aKeptResultSaysItsHistoryEndedWithItsScope() {
+    Tensor q = Tensor.ones(3).requiresGrad();
+    Tensor h;
+    try (var s = Tensors.scope()) {
+      h = q.exp().sum().keep();
+    }
+    assertThrowsNaming(IllegalStateException.class, h::backward, "kept past the scope");
+    Tensor closed = Tensor.ones(2);
+    closed.close();
+    assertThrows(IllegalStateException.class, closed::keep);
+    assertThrows(IllegalStateException.class, () -> Tensor.stack(0, closed, closed));
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensors.scoped(null), "scoped");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zerosLike(null),
+        "zerosLike");
+  }
+
+  @Test
+  void nullInputsAndNaNIntegersAreNamed() {
+    Tensor w = Tensor.scalar(2.0).requiresGrad();
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Autograd.grad(w.mul(w), Arrays.asList(w, null), false), "input is null");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.full(Double.NaN, DType.INT64, 2), "full", "NaN");
+    assertThrows(IllegalArgumentException.class,
+        () -> Tensor.scalar(Double.POSITIVE_INFINITY, DType.INT64));
+  }
 }

@@ -28,7 +28,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = a[i] / b[i];
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], b[i]);
+        for (int i = from; i < to; i++) o[i] = (float) CMath.pow(a[i], b[i]);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], b[i]);
@@ -66,7 +66,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = a[i] / s;
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = (float) Math.pow(a[i], s);
+        for (int i = from; i < to; i++) o[i] = (float) CMath.pow(a[i], s);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
@@ -104,7 +104,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = s / a[i];
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = (float) Math.pow(s, a[i]);
+        for (int i = from; i < to; i++) o[i] = (float) CMath.pow(s, a[i]);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
@@ -142,7 +142,7 @@ final class BinaryKernels {
         for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] / b[bo + i];
         break;
       case POW:
-        for (int i = 0; i < n; i++) o[oo + i] = (float) Math.pow(a[ao + i], b[bo + i]);
+        for (int i = 0; i < n; i++) o[oo + i] = (float) CMath.pow(a[ao + i], b[bo + i]);
         break;
       case GT:
         for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(a[ao + i], b[bo + i]);
@@ -180,7 +180,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = a[i] / b[i];
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = Math.pow(a[i], b[i]);
+        for (int i = from; i < to; i++) o[i] = CMath.pow(a[i], b[i]);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], b[i]);
@@ -218,7 +218,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = a[i] / s;
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = Math.pow(a[i], s);
+        for (int i = from; i < to; i++) o[i] = CMath.pow(a[i], s);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(a[i], s);
@@ -256,7 +256,7 @@ final class BinaryKernels {
         for (int i = from; i < to; i++) o[i] = s / a[i];
         break;
       case POW:
-        for (int i = from; i < to; i++) o[i] = Math.pow(s, a[i]);
+        for (int i = from; i < to; i++) o[i] = CMath.pow(s, a[i]);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = Compare.gt(s, a[i]);
@@ -294,7 +294,7 @@ final class BinaryKernels {
         for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] / b[bo + i];
         break;
       case POW:
-        for (int i = 0; i < n; i++) o[oo + i] = Math.pow(a[ao + i], b[bo + i]);
+        for (int i = 0; i < n; i++) o[oo + i] = CMath.pow(a[ao + i], b[bo + i]);
         break;
       case GT:
         for (int i = 0; i < n; i++) o[oo + i] = Compare.gt(a[ao + i], b[bo + i]);

@@ -63,7 +63,7 @@ final class UnaryKernels {
         if (p == 2) {
           for (int i = from; i < to; i++) y[i] = x[i] * x[i];
         } else {
-          for (int i = from; i < to; i++) y[i] = (float) Math.pow(x[i], p);
+          for (int i = from; i < to; i++) y[i] = (float) CMath.pow(x[i], p);
         }
         break;
       default:
@@ -119,7 +119,7 @@ final class UnaryKernels {
         if (p == 2) {
           for (int i = from; i < to; i++) y[i] = x[i] * x[i];
         } else {
-          for (int i = from; i < to; i++) y[i] = Math.pow(x[i], p);
+          for (int i = from; i < to; i++) y[i] = CMath.pow(x[i], p);
         }
         break;
       default:
