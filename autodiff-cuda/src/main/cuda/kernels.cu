@@ -104,7 +104,7 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case RELU: return maxKeepNan(x, T(0));
     case LEAKY_RELU: return x != x ? x : add(maxKeepNan(x, T(0)), mul(p, minKeepNan(x, T(0))));
     case ELU: return x > 0 ? x : p * expm1(x);
-    case SOFTPLUS: return fmax(x, T(0)) + log1p(exp(-fabs(x)));
+    case SOFTPLUS: return x > T(20) ? x : fmax(x, T(0)) + log1p(exp(-fabs(x)));  // as PyTorch
     case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
     case INSIDE: return x >= p && x <= q ? T(1) : T(0);
     case POW_SCALAR: return p == T(2) ? x * x : javaPow(x, p);
@@ -163,7 +163,7 @@ __device__ __forceinline__ T unaryBackwardOf(int op, T x, T y, T g, T p, T keep)
     case ELU: return mul(g, positive != T(0) ? T(1) : add(y, p));
     case SIGMOID: return mul(g, mul(y, add(-y, T(1))));
     case TANH: return mul(g, add(-mul(y, y), T(1)));
-    case SOFTPLUS: return mul(g, sigmoidOf(x));
+    case SOFTPLUS: return x > T(20) ? g : mul(g, sigmoidOf(x));
   }
   return g;
 }

@@ -38,8 +38,10 @@ public final class Ops {
   /** d elu = 1 for x &gt; 0, else y + alpha. */
   public static final Op ELU = activation("elu", UnaryOp.ELU,
       (c, g) -> g.mul(Tensor.where(c.input(0).gt(0), c.output().onesLike(), c.output().add(c.p))));
+  /** d softplus = sigmoid(x), and 1 above the threshold of 20 where softplus is x (PyTorch's). */
   public static final Op SOFTPLUS = activation("softplus", UnaryOp.SOFTPLUS,
-      (c, g) -> g.mul(c.input(0).sigmoid()));
+      (c, g) -> g.mul(Tensor.where(c.input(0).gt(20), c.input(0).onesLike(),
+          c.input(0).sigmoid())));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
       (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
   /** x^p for a constant p: p x^(p-1), and 0 for p = 0 (not 0 * 0^-1, as PyTorch). */

@@ -229,4 +229,23 @@ class EdgeCasesTest {
     assertEquals(DType.INT64, whole.dtype());
     assertArrayEquals(new long[] {2, -1, 2}, whole.toLongArray());
   }
+
+  @Test
+  void softplusIsXAboveTwentyAsPyTorchsDefaultThreshold() {
+    Tensor x = Tensor.of(new double[] {19.5, 20.5, 25}).requiresGrad();
+    Tensor y = x.softplus();
+    assertEquals(19.5 + Math.log1p(Math.exp(-19.5)), y.toDoubleArray()[0], 0);
+    assertEquals(20.5, y.toDoubleArray()[1], 0);
+    assertEquals(25, y.toDoubleArray()[2], 0);
+    Tensor g = Autograd.grad(y.sum(), x, true); // the recorded VJP
+    assertArrayEquals(new double[] {1 / (1 + Math.exp(-19.5)), 1, 1}, g.toDoubleArray(), 0);
+    Tensor h = Autograd.grad(g.sum(), x, false);
+    assertEquals(0, h.toDoubleArray()[1], 0);
+    x.zeroGrad();
+    x.softplus().sum().backward(); // the fused VJP
+    assertArrayEquals(g.toDoubleArray(), x.grad().toDoubleArray(), 0);
+    Tensor f = Tensor.of(new float[] {20.5f}).requiresGrad();
+    f.softplus().sum().backward();
+    assertEquals(1f, f.grad().toFloatArray()[0], 0f);
+  }
 }

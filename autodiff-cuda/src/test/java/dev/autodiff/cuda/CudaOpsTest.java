@@ -48,7 +48,7 @@ class CudaOpsTest {
   void unaryOpsMatchTheCpu(DType t) {
     Tensor x = data(1, t, 7, 33);
     Tensor special = Tensor.of(new double[] {Double.NaN, Double.POSITIVE_INFINITY,
-        Double.NEGATIVE_INFINITY, -0.0, 0.0, 1e-30, -1e30, 88, -88, 710}).to(t);
+        Double.NEGATIVE_INFINITY, -0.0, 0.0, 1e-30, -1e30, 88, -88, 710, 19.5, 20.5}).to(t);
     for (Tensor in : List.of(x, special)) {
       same("neg", Tensor::neg, in);
       same("exp", Tensor::exp, in);

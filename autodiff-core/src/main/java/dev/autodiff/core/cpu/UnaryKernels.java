@@ -181,7 +181,9 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) o[i] = g[i] * (-(y[i] * y[i]) + 1f);
         break;
       case SOFTPLUS:
-        for (int i = from; i < to; i++) o[i] = g[i] * (float) sigmoid(x[i]);
+        for (int i = from; i < to; i++) {
+          o[i] = x[i] > SOFTPLUS_THRESHOLD ? g[i] : g[i] * (float) sigmoid(x[i]);
+        }
         break;
       default:
         throw new AssertionError(op);
@@ -208,7 +210,9 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) o[i] = g[i] * (-(y[i] * y[i]) + 1d);
         break;
       case SOFTPLUS:
-        for (int i = from; i < to; i++) o[i] = g[i] * sigmoid(x[i]);
+        for (int i = from; i < to; i++) {
+          o[i] = x[i] > SOFTPLUS_THRESHOLD ? g[i] : g[i] * sigmoid(x[i]);
+        }
         break;
       default:
         throw new AssertionError(op);
@@ -223,7 +227,11 @@ final class UnaryKernels {
     return e / (1 + e);
   }
 
+  /** log(1 + e^x), and x itself above {@link #SOFTPLUS_THRESHOLD} (PyTorch's threshold). */
   static double softplus(double x) {
-    return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    return x > SOFTPLUS_THRESHOLD ? x : Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
   }
+
+  /** PyTorch's default softplus threshold (beta 1): above it, softplus is x and its slope 1. */
+  static final double SOFTPLUS_THRESHOLD = 20;
 }
