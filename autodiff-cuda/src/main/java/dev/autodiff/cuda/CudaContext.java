@@ -252,6 +252,9 @@ final class CudaContext implements DeviceMemory {
    */
   void upload(CudaStorage dst, long n, int width, ChunkWriter writer) {
     enter();
+    if (n == 0) {
+      return;
+    }
     stagingLock.lock();
     try {
       if (n * width <= PAGEABLE_UPLOAD_BYTES) {
