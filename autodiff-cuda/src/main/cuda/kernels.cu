@@ -83,13 +83,6 @@ __device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, 
 __device__ __forceinline__ float sub(float a, float b) { return __fsub_rn(a, b); }
 __device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
 
-// Java's Math.pow where C's pow differs: pow(x, NaN) and pow(+-1, +-inf) are NaN in Java.
-template <typename T> __device__ __forceinline__ T javaPow(T a, T b) {
-  if (b != b) return b;
-  if (isinf(b) && fabs(a) == T(1)) return T(NAN);
-  return pow(a, b);
-}
-
 template <typename T>
 __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
   switch (op) {
@@ -107,7 +100,7 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case SOFTPLUS: return x > T(20) ? x : fmax(x, T(0)) + log1p(exp(-fabs(x)));  // as PyTorch
     case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
     case INSIDE: return x >= p && x <= q ? T(1) : T(0);
-    case POW_SCALAR: return p == T(2) ? x * x : javaPow(x, p);
+    case POW_SCALAR: return p == T(2) ? x * x : pow(x, p);  // C's pow, as the CPU's CMath
   }
   return x;
 }
@@ -188,7 +181,7 @@ __device__ __forceinline__ T binaryOf(int op, T a, T b) {
     case SUB: return a - b;
     case MUL: return a * b;
     case DIV: return a / b;
-    case POW: return javaPow(a, b);
+    case POW: return pow(a, b);
     case GT: return a > b ? T(1) : T(0);
     case LT: return a < b ? T(1) : T(0);
     case GE: return a >= b ? T(1) : T(0);

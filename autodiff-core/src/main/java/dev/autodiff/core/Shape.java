@@ -47,7 +47,7 @@ public final class Shape {
   }
 
   /** True when non-negative sizes multiply to at most the largest Java array (no overflow). */
-  private static boolean fitsAnArray(int[] dims) {
+  static boolean fitsAnArray(int[] dims) {
     long n = 1;
     for (int d : dims) {
       if (d == 0) {

@@ -1008,13 +1008,9 @@ public final class Tensor implements AutoCloseable {
    * in a Java array.
    */
   private static void checkFits(String op, Shape shape, int axis, long size) {
-    long n = Math.min(size, Integer.MAX_VALUE);
-    for (int d = 0; d < shape.rank(); d++) {
-      if (d != axis) {
-        n = Math.min(n * shape.size(d), Integer.MAX_VALUE); // both factors < 2^31: no overflow
-      }
-    }
-    if (size > Integer.MAX_VALUE || n > Integer.MAX_VALUE - 8) {
+    int[] dims = shape.toArray();
+    dims[axis] = (int) Math.min(size, Integer.MAX_VALUE);
+    if (size > Integer.MAX_VALUE || !Shape.fitsAnArray(dims)) {
       throw new IllegalArgumentException(op + ": the result, size " + size + " along axis "
           + axis + " of " + shape + ", has more elements than a Java array can hold");
     }

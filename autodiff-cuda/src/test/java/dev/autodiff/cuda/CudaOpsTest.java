@@ -48,7 +48,8 @@ class CudaOpsTest {
   void unaryOpsMatchTheCpu(DType t) {
     Tensor x = data(1, t, 7, 33);
     Tensor special = Tensor.of(new double[] {Double.NaN, Double.POSITIVE_INFINITY,
-        Double.NEGATIVE_INFINITY, -0.0, 0.0, 1e-30, -1e30, 88, -88, 710, 19.5, 20.5}).to(t);
+        Double.NEGATIVE_INFINITY, -0.0, 0.0, 1e-30, -1e30, 88, -88, 710, 19.5, 20.5, 1, -1})
+        .to(t);
     for (Tensor in : List.of(x, special)) {
       same("neg", Tensor::neg, in);
       same("exp", Tensor::exp, in);
@@ -66,6 +67,16 @@ class CudaOpsTest {
       same("pow 2", v -> v.pow(2), in);
       same("pow 3", v -> v.pow(3), in);
       same("pow 0.5", v -> v.abs().pow(0.5), in);
+      for (double e : new double[] {Double.NaN, Double.POSITIVE_INFINITY, -0.0}) {
+        same("pow " + e, v -> v.pow(e), in); // C's pow: 1^NaN and (-1)^inf are 1
+      }
+      double[] values = in.toDoubleArray();
+      double[] reversed = new double[values.length];
+      for (int i = 0; i < values.length; i++) {
+        reversed[i] = values[values.length - 1 - i];
+      }
+      Tensor exponents = Tensor.of(reversed).to(t).reshape(in.shape().toArray());
+      same("pow by tensor", (a, b) -> a.pow(b), in, exponents); // NaN and inf pairs too
       Tensor g = data(40, t, (int) in.numel()).reshape(in.shape().toArray());
       for (UnaryOperator<Tensor> f : List.<UnaryOperator<Tensor>>of(Tensor::relu,
           v -> v.leakyRelu(0.1), v -> v.elu(0.7), Tensor::sigmoid, Tensor::tanh,
