@@ -41,6 +41,21 @@ public enum DType {
     return FLOAT32;
   }
 
+  /**
+   * The type of a binary op's result with PyTorch's rule for rank-0 operands: a rank-0 tensor
+   * beside a tensor with axes acts like a scalar and decides the type only when it is of a higher
+   * category (floating over int64). So float32 [n] with a rank-0 float64 gives float32, int64 [n]
+   * with a rank-0 float64 gives float64; operands of equal rank follow {@link #promote}.
+   */
+  public static DType resultType(DType a, boolean aRank0, DType b, boolean bRank0) {
+    if (aRank0 == bRank0) {
+      return promote(a, b);
+    }
+    DType withAxes = aRank0 ? b : a;
+    DType rank0 = aRank0 ? a : b;
+    return withAxes.isFloating() || !rank0.isFloating() ? withAxes : rank0;
+  }
+
   /** The NumPy-style name, e.g. {@code float32}. */
   @Override
   public String toString() {

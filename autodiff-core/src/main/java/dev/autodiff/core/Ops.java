@@ -35,9 +35,12 @@ public final class Ops {
       (c, g) -> g.mul(c.input(0).gt(0)));
   public static final Op LEAKY_RELU = activation("leakyRelu", UnaryOp.LEAKY_RELU,
       (c, g) -> g.mul(c.input(0).gt(0).mul(1 - c.p).add(c.p)));
-  /** d elu = 1 for x &gt; 0, else y + alpha. */
+  /**
+   * d elu = 1 for x &gt; 0, else y + alpha: written as the constant alpha at x = 0, so that its
+   * own derivative there is 0, as PyTorch's double backward of elu has it.
+   */
   public static final Op ELU = activation("elu", UnaryOp.ELU,
-      (c, g) -> g.mul(Tensor.where(c.input(0).gt(0), c.output().onesLike(), c.output().add(c.p))));
+      (c, g) -> g.mul(eluSlope(c.input(0), c.output(), c.p)));
   /** d softplus = sigmoid(x), and 1 above the threshold of 20 where softplus is x (PyTorch's). */
   public static final Op SOFTPLUS = activation("softplus", UnaryOp.SOFTPLUS,
       (c, g) -> g.mul(Tensor.where(c.input(0).gt(20), c.input(0).onesLike(),
@@ -253,7 +256,7 @@ public final class Ops {
       case LEAKY_RELU:
         return g.mul(y.gt(0).mul(1 - p).add(p));
       case ELU:
-        return g.mul(Tensor.where(y.gt(0), y.onesLike(), y.add(p)));
+        return g.mul(eluSlope(y, y, p)); // with alpha &gt;= 0, y has x's sign
       case SIGMOID:
         return g.mul(y.mul(y.neg().add(1)));
       case TANH:
@@ -423,6 +426,15 @@ public final class Ops {
   @FunctionalInterface
   private interface UnaryVjp {
     Tensor apply(OpContext c, Tensor g);
+  }
+
+  /**
+   * elu's slope from its input's sign and its output y: 1 above 0, else y + alpha (NaN for NaN,
+   * as the fused pass), but the constant alpha at 0 itself.
+   */
+  private static Tensor eluSlope(Tensor sign, Tensor y, double alpha) {
+    Tensor slope = Tensor.where(sign.gt(0), y.onesLike(), y.add(alpha));
+    return Tensor.where(sign.eq(0), y.fullLike(alpha), slope);
   }
 
   private static Op unary(String name, UnaryOp kernel, UnaryVjp vjp1) {

@@ -18,7 +18,8 @@ import java.util.Random;
  * </pre>
  *
  * <p>Tensors are immutable values: every op returns a new tensor. Binary ops broadcast as NumPy
- * does and promote dtypes as PyTorch does (float32 with float64 gives float64; a {@code double}
+ * does and promote dtypes as PyTorch does (float32 with float64 gives float64, but a rank-0
+ * operand only decides the dtype when it is floating and the other is int64; a {@code double}
  * operand keeps the tensor's dtype). Tensors are {@link AutoCloseable}: close them, or make them
  * inside {@link Tensors#scope()}, to free memory deterministically (it matters on a GPU).
  */
@@ -454,7 +455,7 @@ public final class Tensor implements AutoCloseable {
   /** this / other, broadcast (integers divide to float32, as PyTorch's true division). */
   public Tensor div(Tensor other) {
     required("div", "other tensor", other);
-    return floating().binary(Ops.DIV, other.floatingLike(this));
+    return floatingBinary(Ops.DIV, other);
   }
 
   /** this / value. */
@@ -466,12 +467,43 @@ public final class Tensor implements AutoCloseable {
   /** this to the power other, broadcast. */
   public Tensor pow(Tensor exponent) {
     required("pow", "exponent", exponent);
-    return floating().binary(Ops.POW, exponent.floatingLike(this));
+    return floatingBinary(Ops.POW, exponent);
   }
 
   /** this to a constant power. */
   public Tensor pow(double exponent) {
+    if (dtype == DType.INT64 && exponent == Math.rint(exponent)
+        && Math.abs(exponent) < 0x1p62) {
+      return integerPower((long) exponent);
+    }
     return floating().unary(Ops.POW_SCALAR, exponent, 0);
+  }
+
+  /**
+   * An int64 tensor to a whole power stays int64, as in PyTorch (wrapping on overflow, as C's
+   * integers do); computed by repeated squaring, so any backend's int64 mul does it.
+   */
+  private Tensor integerPower(long exponent) {
+    checkOpen("pow");
+    if (exponent < 0) {
+      throw new IllegalArgumentException("pow: int64 tensors to negative integer powers are "
+          + "not allowed (exponent " + exponent + "); convert to a floating dtype first");
+    }
+    if (exponent == 0) {
+      return onesLike();
+    }
+    Tensor result = null;
+    Tensor base = this;
+    for (long n = exponent; ; n >>= 1) {
+      if ((n & 1) == 1) {
+        result = result == null ? base : result.mul(base);
+      }
+      if (n == 1) {
+        break;
+      }
+      base = base.mul(base);
+    }
+    return result == this ? sameShapeView() : result;
   }
 
   /** -this. */
@@ -537,11 +569,11 @@ public final class Tensor implements AutoCloseable {
     return floating().unary(Ops.SOFTPLUS, 0, 0);
   }
 
-  /** Each element limited to [min, max]; the gradient is 1 inside and 0 outside. */
+  /**
+   * Each element limited to [min, max]; the gradient is 1 inside and 0 outside. As in PyTorch, a
+   * min above max makes every element max (with gradient 0), and NaN elements stay NaN.
+   */
   public Tensor clamp(double min, double max) {
-    if (min > max) {
-      throw new IllegalArgumentException("clamp: min " + min + " is greater than max " + max);
-    }
     if (dtype == DType.INT64 && (min != Math.rint(min) || max != Math.rint(max))) {
       return to(DType.FLOAT32).clamp(min, max); // a fractional bound, as add(0.5) promotes
     }
@@ -611,7 +643,7 @@ public final class Tensor implements AutoCloseable {
     required("where", "first tensor", a);
     required("where", "second tensor", b);
     a.checkSameDevice("where", condition);
-    DType t = DType.promote(a.dtype, b.dtype);
+    DType t = resultType(a, b);
     Tensor x = a.to(t);
     Tensor y = b.to(t);
     x.checkSameDevice("where", y);
@@ -638,10 +670,24 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException(op.name() + ": other tensor is null");
     }
     checkSameDevice(op.name(), other);
-    DType t = DType.promote(dtype, other.dtype);
+    return binaryAs(op, resultType(this, other), other);
+  }
+
+  /** A binary op whose integer result type becomes float32 (true division, pow). */
+  private Tensor floatingBinary(Op op, Tensor other) {
+    checkSameDevice(op.name(), other);
+    DType t = resultType(this, other);
+    return binaryAs(op, t.isFloating() ? t : DType.FLOAT32, other);
+  }
+
+  private Tensor binaryAs(Op op, DType t, Tensor other) {
     Tensor a = dtype == t ? this : to(t);
     Tensor b = other.dtype == t ? other : other.to(t);
     return op.run(null, a, b);
+  }
+
+  private static DType resultType(Tensor a, Tensor b) {
+    return DType.resultType(a.dtype, a.rank() == 0, b.dtype, b.rank() == 0);
   }
 
   /** A rank-0 operand for a {@code double}: it keeps this tensor's dtype. */
@@ -655,10 +701,6 @@ public final class Tensor implements AutoCloseable {
 
   private Tensor floating() {
     return dtype.isFloating() ? this : to(DType.FLOAT32);
-  }
-
-  private Tensor floatingLike(Tensor other) {
-    return dtype.isFloating() ? this : to(other.dtype.isFloating() ? other.dtype : DType.FLOAT32);
   }
 
   // ---- linear algebra -----------------------------------------------------------------------
@@ -729,6 +771,10 @@ public final class Tensor implements AutoCloseable {
 
   /** Axes {@code i} and {@code j} swapped. */
   public Tensor transpose(int i, int j) {
+    checkOpen("transpose");
+    if (isScalarAxis(i) && isScalarAxis(j)) {
+      return sameShapeView();
+    }
     int a = shape.axis(i, "transpose");
     int b = shape.axis(j, "transpose");
     int[] perm = new int[rank()];
@@ -737,7 +783,7 @@ public final class Tensor implements AutoCloseable {
     }
     perm[a] = b;
     perm[b] = a;
-    return a == b ? this : permute(perm);
+    return a == b ? sameShapeView() : permute(perm);
   }
 
   /** Axes reordered: axis i of the result is axis {@code order[i]} of this tensor. */
@@ -876,6 +922,9 @@ public final class Tensor implements AutoCloseable {
   /** Axis {@code axis} removed when its size is 1 (else an unchanged view, as PyTorch). */
   public Tensor squeeze(int axis) {
     checkOpen("squeeze");
+    if (isScalarAxis(axis)) {
+      return sameShapeView();
+    }
     int a = shape.axis(axis, "squeeze");
     return shape.size(a) == 1 ? reshape(shape.reduce(a, false).toArray()) : sameShapeView();
   }
@@ -1054,26 +1103,34 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * Elements picked along {@code axis} by an int64 index of this tensor's shape except along that
-   * axis: {@code out[i][j] = this[i][index[i][j]]} for axis 1.
+   * Elements picked along {@code axis} by an int64 index of this tensor's rank: {@code out[i][j] =
+   * this[i][index[i][j]]} for axis 1. The result has the index's shape, which may be smaller than
+   * this tensor's on the other axes too (those elements are not read), as in PyTorch.
    */
   public Tensor gather(int axis, Tensor index) {
     checkOpen("gather");
-    int a = shape.axis(axis, "gather");
     checkIndexTensor("gather", index);
     if (index.rank() != rank()) {
       throw new IllegalArgumentException("gather: index shape " + index.shape
           + " must have the rank of shape " + shape);
     }
+    if (isScalarAxis(axis)) {
+      return reshape(1).gather(0, index.reshape(1)).reshape();
+    }
+    int a = shape.axis(axis, "gather");
+    Tensor source = this;
     for (int d = 0; d < rank(); d++) {
-      if (d != a && index.shape.size(d) != shape.size(d)) {
+      if (d != a && index.shape.size(d) > shape.size(d)) {
         throw new IllegalArgumentException("gather: index shape " + index.shape
-            + " must match shape " + shape + " on every axis but " + axis);
+            + " is larger than shape " + shape + " on axis " + d);
+      }
+      if (d != a && index.shape.size(d) < shape.size(d)) {
+        source = source.slice(d, 0, index.shape.size(d)); // the part the index can reach
       }
     }
     OpContext c = new OpContext();
     c.axis = a;
-    return Ops.GATHER.run(c, this, index);
+    return Ops.GATHER.run(c, source, index);
   }
 
   /** The inverse of gather: zeros of {@code target} with this added at the indexed places. */
@@ -1202,7 +1259,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Means along {@code axis}, keeping it with size 1 when {@code keepDims}. */
   public Tensor mean(int axis, boolean keepDims) {
-    int n = shape.size(shape.axis(axis, "mean"));
+    int n = isScalarAxis(axis) ? 1 : shape.size(shape.axis(axis, "mean"));
     return floating().sum(axis, keepDims).div(n);
   }
 
@@ -1278,14 +1335,28 @@ public final class Tensor implements AutoCloseable {
 
   private Tensor reduction(Op op, int axis, boolean keepDims) {
     checkOpen(op.name());
+    if (isScalarAxis(axis)) {
+      return reshape(1).reduction(op, 0, false); // keepDims or not, the result has rank 0
+    }
     OpContext c = new OpContext();
     c.axis = shape.axis(axis, op.name());
     c.keepDims = keepDims;
+    if (shape.size(c.axis) == 0 && op == Ops.LOG_SUM_EXP) {
+      return sum(axis, keepDims).log(); // the log of an empty sum: -inf, as PyTorch
+    }
     if (shape.size(c.axis) == 0 && op != Ops.SUM) {
       throw new IllegalArgumentException(op.name() + ": axis " + axis + " of shape " + shape
           + " is empty");
     }
     return op.run(c, this);
+  }
+
+  /**
+   * True for axis 0 or -1 of a rank-0 tensor: PyTorch lets axis arguments treat a rank-0 tensor
+   * as having one axis of size 1, so {@code sum(0)}, {@code softmax(-1)} and the like work on it.
+   */
+  private boolean isScalarAxis(int axis) {
+    return rank() == 0 && (axis == 0 || axis == -1);
   }
 
   private Tensor wholeReduction(Op op) {
@@ -1298,6 +1369,9 @@ public final class Tensor implements AutoCloseable {
 
   private Tensor axisOp(Op op, int axis) {
     checkOpen(op.name());
+    if (isScalarAxis(axis)) {
+      return reshape(1).axisOp(op, 0).reshape();
+    }
     OpContext c = new OpContext();
     c.axis = shape.axis(axis, op.name());
     return op.run(c, this);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -307,6 +308,17 @@ class ForwardValuesTest {
   }
 
   @Test
+  void clampWithMinAboveMaxGivesMaxEverywhere() {
+    // As PyTorch: min(max(x, lo), hi) with lo > hi is hi, and no element is inside the bounds.
+    Tensor x = Tensor.of(new double[] {-1, 1.5, 3}).requiresGrad();
+    Tensor y = x.clamp(2, 1);
+    assertTensor(y, DType.FLOAT64, dims(3), 1, 1, 1);
+    y.sum().backward();
+    assertTensor(x.grad(), DType.FLOAT64, dims(3), 0, 0, 0);
+    assertTensor(Tensor.of(new long[] {-5, 5}).clamp(3, -3), DType.INT64, dims(2), -3, -3);
+  }
+
+  @Test
   void signGivesMinusOneZeroOrOne() {
     checkUnary(Tensor::sign, Math::signum, X);
     assertTensor(Tensor.of(new long[] {-4, 0, 9}).sign(), DType.INT64, dims(3), -1, 0, 1);
@@ -503,6 +515,50 @@ class ForwardValuesTest {
     assertTensor(l.div(Tensor.of(new long[] {2, 4, 4})), DType.FLOAT32, dims(3), 0.5, 0.5, 0.75);
     assertTensor(l.div(Tensor.of(new double[] {4, 4, 4})), DType.FLOAT64, dims(3),
         0.25, 0.5, 0.75);
+  }
+
+  @Test
+  void aRank0OperandDecidesTheDtypeOnlyFromAHigherCategory() {
+    // PyTorch's result_type: a rank-0 tensor beside one with axes counts like a scalar.
+    Tensor f = Tensor.of(new float[] {1, 2});
+    Tensor l = Tensor.of(new long[] {1, 2});
+    Tensor d0 = Tensor.scalar(0.5, DType.FLOAT64);
+    assertTensor(f.add(d0), DType.FLOAT32, dims(2), 1.5, 2.5);
+    assertTensor(d0.add(f), DType.FLOAT32, dims(2), 1.5, 2.5);
+    assertTensor(f.div(d0), DType.FLOAT32, dims(2), 2, 4);
+    assertTensor(d0.pow(f), DType.FLOAT32, dims(2), 0.5, 0.25);
+    assertTensor(Tensor.where(Tensor.of(new float[] {1, 0}), f, d0), DType.FLOAT32, dims(2),
+        1, 0.5);
+    assertTensor(l.add(d0), DType.FLOAT64, dims(2), 1.5, 2.5);
+    assertTensor(l.mul(Tensor.scalar(2)), DType.FLOAT32, dims(2), 2, 4);
+    assertTensor(f.mul(Tensor.scalar(3, DType.INT64)), DType.FLOAT32, dims(2), 3, 6);
+    assertTensor(l.mul(Tensor.scalar(3, DType.INT64)), DType.INT64, dims(2), 3, 6);
+    assertTensor(l.div(Tensor.scalar(4, DType.INT64)), DType.FLOAT32, dims(2), 0.25, 0.5);
+    assertTensor(l.div(d0), DType.FLOAT64, dims(2), 2, 4);
+    assertEquals(DType.FLOAT64, d0.add(Tensor.scalar(1)).dtype()); // both rank 0: promoted
+  }
+
+  @Test
+  void aRank0Float64OperandGetsAFloat64Gradient() {
+    Tensor w = Tensor.of(new float[] {1, 2, 3}).requiresGrad();
+    Tensor s = Tensor.scalar(2, DType.FLOAT64).requiresGrad();
+    Tensor y = w.mul(s);
+    assertEquals(DType.FLOAT32, y.dtype());
+    y.sum().backward();
+    assertTensor(s.grad(), DType.FLOAT64, dims(), 6);
+    assertTensor(w.grad(), DType.FLOAT32, dims(3), 2, 2, 2);
+  }
+
+  @Test
+  void int64ToAWholePowerStaysInt64() {
+    Tensor l = Tensor.of(new long[] {-3, 0, 2, 7});
+    assertTensor(l.pow(2), DType.INT64, dims(4), 9, 0, 4, 49);
+    assertTensor(l.pow(3), DType.INT64, dims(4), -27, 0, 8, 343);
+    assertTensor(l.pow(0), DType.INT64, dims(4), 1, 1, 1, 1);
+    assertTensor(l.pow(1), DType.INT64, dims(4), -3, 0, 2, 7);
+    assertTensor(Tensor.of(new long[] {2}).pow(62), DType.INT64, dims(1), 0x1p62);
+    assertTensor(l.pow(0.5), DType.FLOAT32, dims(4), Double.NaN, 0, Math.sqrt(2), Math.sqrt(7));
+    assertThrows(IllegalArgumentException.class, () -> l.pow(-1));
   }
 
   @Test
@@ -797,6 +853,20 @@ class ForwardValuesTest {
   }
 
   @Test
+  void gatherTakesAnIndexSmallerOnTheOtherAxes() {
+    // PyTorch reads only the part of the input the index covers on the other axes.
+    Tensor y = Tensor.of(M23, 2, 3).requiresGrad();
+    Tensor first = Tensor.of(new long[] {2, 0}, 1, 2);
+    Tensor g = y.gather(1, first);
+    assertTensor(g, DType.FLOAT64, dims(1, 2), 3, 1);
+    assertTensor(y.gather(0, Tensor.of(new long[] {1}, 1, 1)), DType.FLOAT64, dims(1, 1), 4);
+    g.mul(Tensor.of(new double[] {10, 20}, 1, 2)).sum().backward();
+    assertTensor(y.grad(), DType.FLOAT64, dims(2, 3), 20, 0, 10, 0, 0, 0);
+    assertThrows(IllegalArgumentException.class,
+        () -> y.gather(1, Tensor.zeros(DType.INT64, 3, 1))); // larger on axis 0
+  }
+
+  @Test
   void indexSelectTakesWholeSlicesInIndexOrder() {
     Tensor x = Tensor.of(seq(6, 1, 1), 3, 2);
     assertTensor(x.indexSelect(0, Tensor.of(new long[] {2, 0})), DType.FLOAT64, dims(2, 2),
@@ -969,6 +1039,40 @@ class ForwardValuesTest {
         logSumExpRows(transpose(R, 2, 3), 3, 2));
     assertTensor(Tensor.of(toFloats(R), 2, 3).logSumExp(1), DType.FLOAT32, dims(2),
         logSumExpRows(R, 2, 3));
+  }
+
+  @Test
+  void logSumExpOverAnEmptyAxisIsMinusInfinity() {
+    Tensor z = Tensor.zeros(DType.FLOAT64, 2, 0).requiresGrad();
+    Tensor lse = z.logSumExp(1);
+    double inf = Double.NEGATIVE_INFINITY;
+    assertTensor(lse, DType.FLOAT64, dims(2), inf, inf);
+    assertTensor(z.logSumExp(1, true), DType.FLOAT64, dims(2, 1), inf, inf);
+    assertTensor(Tensor.zeros(0, 3).logSumExp(0), DType.FLOAT32, dims(3), inf, inf, inf);
+    lse.sum().backward();
+    assertTensor(z.grad(), DType.FLOAT64, dims(2, 0));
+  }
+
+  @Test
+  void axisZeroOrMinusOneOfARank0TensorIsItsOneImplicitAxis() {
+    // PyTorch lets axis arguments see a rank-0 tensor as one axis of size 1.
+    Tensor s = Tensor.scalar(3, DType.FLOAT64).requiresGrad();
+    assertTensor(s.sum(0), DType.FLOAT64, dims(), 3);
+    assertTensor(s.sum(-1, true), DType.FLOAT64, dims(), 3);
+    assertTensor(s.mean(0), DType.FLOAT64, dims(), 3);
+    assertTensor(s.max(-1), DType.FLOAT64, dims(), 3);
+    assertTensor(s.min(0, true), DType.FLOAT64, dims(), 3);
+    assertTensor(s.argmax(0), DType.INT64, dims(), 0);
+    assertTensor(s.logSumExp(0), DType.FLOAT64, dims(), 3);
+    assertTensor(s.softmax(0), DType.FLOAT64, dims(), 1);
+    assertTensor(s.logSoftmax(-1), DType.FLOAT64, dims(), 0);
+    assertTensor(s.squeeze(0), DType.FLOAT64, dims(), 3);
+    assertTensor(s.transpose(0, -1), DType.FLOAT64, dims(), 3);
+    assertTensor(s.gather(0, Tensor.scalar(0, DType.INT64)), DType.FLOAT64, dims(), 3);
+    s.mul(2).sum(0).backward();
+    assertTensor(s.grad(), DType.FLOAT64, dims(), 2);
+    assertThrows(IllegalArgumentException.class, () -> s.sum(1));
+    assertThrows(IllegalArgumentException.class, () -> s.softmax(-2));
   }
 
   @Test

@@ -581,4 +581,14 @@ class GradientTest {
     z.clamp(-1, 1).sum().backward();
     assertArrayEquals(new double[] {1, 1, 0}, z.grad().toDoubleArray(), 0);
   }
+
+  @Test
+  void eluSecondDerivativeAtZeroIsZeroAsInPyTorch() {
+    // torch: elu(x, 0.5) at [0, -1, 1] has slopes [0.5, 0.5/e, 1] and curvatures [0, 0.5/e, 0]
+    Tensor x = Tensor.of(new double[] {0, -1, 1}).requiresGrad();
+    Tensor slope = Autograd.grad(List.of(x.elu(0.5).sum()), List.of(x), true).get(0);
+    assertArrayEquals(new double[] {0.5, 0.5 / Math.E, 1}, slope.toDoubleArray(), 1e-15);
+    Tensor curvature = Autograd.grad(List.of(slope.sum()), List.of(x), false).get(0);
+    assertArrayEquals(new double[] {0, 0.5 / Math.E, 0}, curvature.toDoubleArray(), 1e-15);
+  }
 }

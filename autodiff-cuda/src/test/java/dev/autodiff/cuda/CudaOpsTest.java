@@ -64,6 +64,7 @@ class CudaOpsTest {
       same("elu", v -> v.elu(0.7), in);
       same("softplus", Tensor::softplus, in);
       same("clamp", v -> v.clamp(-0.5, 0.7), in);
+      same("clamp, min above max", v -> v.clamp(0.7, -0.5), in);
       same("pow 2", v -> v.pow(2), in);
       same("pow 3", v -> v.pow(3), in);
       same("pow 0.5", v -> v.abs().pow(0.5), in);
@@ -338,6 +339,8 @@ class CudaOpsTest {
     }
     Tensor gi = Tensor.of(new long[] {0, 4, 4, 1, 2, 3, 0, 0}, 4, 2, 1).expand(4, 2, 3);
     assertMatches(x.gather(1, gi), x.to(gpu).gather(1, gi.to(gpu)), "gather");
+    Tensor corner = Tensor.of(new long[] {4, 0, 2, 2}, 2, 2, 1); // smaller on axes 0 and 2
+    assertMatches(x.gather(1, corner), x.to(gpu).gather(1, corner.to(gpu)), "gather, smaller");
     Tensor g = x.gather(1, gi);
     assertMatches(g.scatterAdd(1, gi, x.shape()), g.to(gpu).scatterAdd(1, gi.to(gpu), x.shape()),
         "scatterAdd");
