@@ -49,7 +49,7 @@ __device__ __forceinline__ long long toLong(F v) {
 // ---- elementwise: unary ---------------------------------------------------------------------
 
 enum UnaryOp { NEG, EXP, LOG, SQRT, ABS, SIGN, TANH, SIGMOID, RELU, LEAKY_RELU, ELU, SOFTPLUS,
-               CLAMP, INSIDE, POW_SCALAR };
+               CLAMP, INSIDE, POW_SCALAR, ADD_SCALAR, MUL_SCALAR, DIV_SCALAR };
 
 __device__ __forceinline__ float sigmoidOf(float x) {
   if (x >= 0) return 1.0f / (1.0f + expf(-x));
@@ -101,6 +101,9 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case CLAMP: return minKeepNan(maxKeepNan(x, p), q);
     case INSIDE: return x >= p && x <= q ? T(1) : T(0);
     case POW_SCALAR: return p == T(2) ? x * x : pow(x, p);  // C's pow, as the CPU's CMath
+    case ADD_SCALAR: return add(x, p);
+    case MUL_SCALAR: return mul(x, p);
+    case DIV_SCALAR: return x / p;
   }
   return x;
 }
@@ -111,7 +114,14 @@ __device__ __forceinline__ long long unaryOf(int op, long long x, double p, doub
     case ABS: return x < 0 ? -x : x;
     case SIGN: return (x > 0) - (x < 0);
     case RELU: return x > 0 ? x : 0;
-    case CLAMP: return toLong(minKeepNan(maxKeepNan((double)x, p), q));
+    // Whole-number settings (the Java side promotes the rest to float), applied in long
+    // arithmetic: beyond 2^53 a double would round the elements.
+    case CLAMP: {
+      long long lo = toLong(p), hi = toLong(q);
+      return x < lo ? (lo < hi ? lo : hi) : (x > hi ? hi : x);
+    }
+    case ADD_SCALAR: return x + toLong(p);
+    case MUL_SCALAR: return x * toLong(p);
   }
   return x;
 }

@@ -47,6 +47,14 @@ public final class Ops {
           c.input(0).sigmoid())));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
       (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
+  /** x + c for a constant c (and x - c as x + (-c)): one pass, no operand tensor. */
+  public static final Op ADD_SCALAR = unary("addScalar", UnaryOp.ADD_SCALAR, (c, g) -> g);
+  /** x * c for a constant c. */
+  public static final Op MUL_SCALAR = unary("mulScalar", UnaryOp.MUL_SCALAR,
+      (c, g) -> g.mul(c.p));
+  /** x / c for a constant c: the gradient is g / c (divided, as the forward, not times 1/c). */
+  public static final Op DIV_SCALAR = unary("divScalar", UnaryOp.DIV_SCALAR,
+      (c, g) -> g.div(c.p));
   /** x^p for a constant p: p x^(p-1), and 0 for p = 0 (not 0 * 0^-1, as PyTorch). */
   public static final Op POW_SCALAR = unary("powScalar", UnaryOp.POW,
       (c, g) -> c.p == 0 ? g.zerosLike() : g.mul(c.input(0).pow(c.p - 1).mul(c.p)));

@@ -429,7 +429,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this + value. */
   public Tensor add(double value) {
-    return binary(Ops.ADD, scalarOperand(value));
+    return scalarArithmetic(Ops.ADD_SCALAR, value);
   }
 
   /** this - other, broadcast. */
@@ -439,7 +439,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this - value. */
   public Tensor sub(double value) {
-    return binary(Ops.SUB, scalarOperand(value));
+    return scalarArithmetic(Ops.ADD_SCALAR, -value); // x - c is x + (-c) in IEEE arithmetic
   }
 
   /** this * other, broadcast. */
@@ -449,7 +449,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this * value. */
   public Tensor mul(double value) {
-    return binary(Ops.MUL, scalarOperand(value));
+    return scalarArithmetic(Ops.MUL_SCALAR, value);
   }
 
   /** this / other, broadcast (integers divide to float32, as PyTorch's true division). */
@@ -460,8 +460,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this / value. */
   public Tensor div(double value) {
-    Tensor f = floating();
-    return f.binary(Ops.DIV, f.scalarOperand(value));
+    return floating().scalarArithmetic(Ops.DIV_SCALAR, value);
   }
 
   /** this to the power other, broadcast. */
@@ -656,8 +655,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   private Tensor unary(Op op, double p, double q) {
-    if (p == 0 && q == 0) {
-      return op.run(null, this); // zero settings are the defaults of a fresh context
+    if (Double.doubleToRawLongBits(p) == 0 && Double.doubleToRawLongBits(q) == 0) {
+      return op.run(null, this); // +0 settings are the defaults of a fresh context (not -0)
     }
     OpContext c = new OpContext();
     c.p = p;
@@ -690,13 +689,24 @@ public final class Tensor implements AutoCloseable {
     return DType.resultType(a.dtype, a.rank() == 0, b.dtype, b.rank() == 0);
   }
 
+  /**
+   * {@code op} with a constant operand, in one kernel that takes it as a parameter (no operand
+   * tensor to fill): in this tensor's dtype, as PyTorch's Python scalars.
+   */
+  private Tensor scalarArithmetic(Op op, double value) {
+    return (scalarDType(value) == dtype ? this : to(DType.FLOAT32)).unary(op, value, 0);
+  }
+
   /** A rank-0 operand for a {@code double}: it keeps this tensor's dtype. */
   private Tensor scalarOperand(double value) {
-    DType t = dtype;
-    if (t == DType.INT64 && (value != Math.rint(value) || Math.abs(value) > 0x1p53)) {
-      t = DType.FLOAT32; // a fraction, or beyond what a double holds exactly as an integer
-    }
+    DType t = scalarDType(value);
     return wrap(this, backend.full(device, t, 1, value), Shape.SCALAR, t);
+  }
+
+  /** This dtype, or float32 for int64 with a fraction or beyond what a double holds exactly. */
+  private DType scalarDType(double value) {
+    boolean whole = value == Math.rint(value) && Math.abs(value) <= 0x1p53;
+    return dtype == DType.INT64 && !whole ? DType.FLOAT32 : dtype;
   }
 
   private Tensor floating() {

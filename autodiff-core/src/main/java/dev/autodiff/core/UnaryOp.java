@@ -25,5 +25,11 @@ public enum UnaryOp {
   /** 1 where p &lt;= x &lt;= q, else 0: the mask of clamp's gradient. */
   INSIDE,
   /** x to the power p. */
-  POW
+  POW,
+  /** x + p (and x - c as x + (-c), which IEEE arithmetic defines it to be). */
+  ADD_SCALAR,
+  /** x * p. */
+  MUL_SCALAR,
+  /** x / p. */
+  DIV_SCALAR
 }

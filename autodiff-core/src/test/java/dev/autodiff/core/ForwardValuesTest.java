@@ -496,6 +496,38 @@ class ForwardValuesTest {
   }
 
   @Test
+  void arithmeticWithAConstantIsIeeeArithmeticSignedZerosIncluded() {
+    Tensor negZero = Tensor.of(new double[] {-0.0});
+    assertEquals(Double.doubleToRawLongBits(-0.0), bits(negZero.add(-0.0)));
+    assertEquals(Double.doubleToRawLongBits(-0.0), bits(negZero.sub(0.0)));
+    assertEquals(Double.doubleToRawLongBits(0.0), bits(negZero.add(0.0)));
+    assertEquals(Double.doubleToRawLongBits(-0.0), bits(Tensor.of(new double[] {2}).mul(-0.0)));
+    assertEquals(Double.doubleToRawLongBits(-0.0), bits(Tensor.of(new double[] {2}).div(-1e300)
+        .mul(1e-300)));
+    // float32 operands: the constant is rounded to float32 first, as a float32 tensor would be
+    Tensor f = Tensor.of(new float[] {1, 3, 1e-3f});
+    float[] got = f.div(3).toFloatArray();
+    assertEquals(1f / 3f, got[0]);
+    assertEquals(1f, got[1]);
+    assertEquals(1e-3f / 3f, got[2]);
+    assertEquals(0.1f * 3f, f.mul(0.1).toFloatArray()[1]);
+  }
+
+  private static long bits(Tensor oneElement) {
+    return Double.doubleToRawLongBits(oneElement.item());
+  }
+
+  @Test
+  void int64ArithmeticWithAConstantIsExactBeyondTwoToThe53() {
+    long big = (1L << 60) + 1;
+    Tensor l = Tensor.of(new long[] {big, -big});
+    assertArrayEquals(new long[] {big + 2, -big + 2}, l.add(2).toLongArray());
+    assertArrayEquals(new long[] {big - 2, -big - 2}, l.sub(2).toLongArray());
+    assertArrayEquals(new long[] {big * 3, -big * 3}, l.mul(3).toLongArray());
+    assertArrayEquals(new long[] {big, -(1L << 59)}, l.clamp(-(1L << 59), 1e300).toLongArray());
+  }
+
+  @Test
   void int64WithAFractionalDoubleGivesFloat32() {
     Tensor l = Tensor.of(new long[] {1, 2});
     assertTensor(l.add(1.5), DType.FLOAT32, dims(2), 2.5, 3.5);

@@ -230,6 +230,14 @@ class GradientTest {
     c.add(check("powScalar", "x^3, both signs", x -> x[0].pow(3), uniform(13, -2, 2, m23), m23));
     c.add(check("powScalar", "x^-1.5, positive", x -> x[0].pow(-1.5), uniform(14, 0.5, 2, m23),
         m23));
+    c.add(check("addScalar", "(x + 1.5) x", x -> x[0].add(1.5).mul(x[0]),
+        uniform(15, -2, 2, m23), m23));
+    c.add(check("addScalar", "(x - 0.25) x", x -> x[0].sub(0.25).mul(x[0]),
+        uniform(16, -2, 2, m23), m23));
+    c.add(check("mulScalar", "(-2.5 x) x", x -> x[0].mul(-2.5).mul(x[0]), uniform(17, -2, 2, m23),
+        m23));
+    c.add(check("divScalar", "(x / 3) x", x -> x[0].div(3).mul(x[0]), uniform(18, -2, 2, m23),
+        m23));
 
     // elementwise, two inputs (with broadcasting)
     c.add(check("add", "[2,3] + [2,3]", x -> x[0].add(x[1]), uniform(20, -1, 1, m23), m23,

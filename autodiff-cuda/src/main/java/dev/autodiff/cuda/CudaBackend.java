@@ -327,11 +327,14 @@ public final class CudaBackend implements Backend {
 
   // ---- elementwise --------------------------------------------------------------------------
 
+  /** The unary kernels unary_i64 has; the ops layer makes the others' int64 inputs float. */
+  private static final Set<UnaryOp> INT64_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.ABS,
+      UnaryOp.SIGN, UnaryOp.RELU, UnaryOp.CLAMP, UnaryOp.ADD_SCALAR, UnaryOp.MUL_SCALAR);
+
   @Override
   public Storage unary(UnaryOp op, Storage xs, double p, double q) {
     CudaStorage x = cuda(xs);
-    if (x.dtype() == DType.INT64 && op != UnaryOp.NEG && op != UnaryOp.ABS
-        && op != UnaryOp.SIGN && op != UnaryOp.RELU && op != UnaryOp.CLAMP) {
+    if (x.dtype() == DType.INT64 && !INT64_UNARY.contains(op)) {
       throw notForInt64(lower(op));
     }
     CudaContext c = x.context();

@@ -1,6 +1,7 @@
 package dev.autodiff.cuda;
 
 import static dev.autodiff.cuda.Gpu.assertMatches;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import dev.autodiff.core.Device;
 import dev.autodiff.core.Fused;
 import dev.autodiff.core.Tensor;
 import dev.autodiff.core.UnaryOp;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
@@ -95,6 +97,34 @@ class CudaOpsTest {
     same("sign", Tensor::sign, x);
     same("relu", Tensor::relu, x);
     same("clamp", v -> v.clamp(-2, 2), x);
+    Tensor big = Tensor.of(new long[] {(1L << 60) + 1, -(1L << 60) - 3, 7});
+    same("clamp beyond 2^53", v -> v.clamp(-(1L << 60), 1e300), big);
+    same("clamp, min above max", v -> v.clamp(3, -3), big);
+    same("add", v -> v.add(5), big);
+    same("sub", v -> v.sub(-5), big);
+    same("mul", v -> v.mul(-3), big);
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void arithmeticWithAConstantMatchesTheCpu(DType t) {
+    double[] v = {-0.0, 0.0, 1.5, -2.25, 3e38, Double.NaN, Double.POSITIVE_INFINITY, 1e-40, 7};
+    Tensor x = Tensor.of(v).to(t);
+    Tensor onGpu = x.to(Gpu.device());
+    for (double c : new double[] {0.0, -0.0, 0.1, -3, 1e-30, Double.POSITIVE_INFINITY}) {
+      // IEEE arithmetic, rounded once: equal to the bit, signed zeros included
+      sameBits("add " + c, x.add(c), onGpu.add(c));
+      sameBits("sub " + c, x.sub(c), onGpu.sub(c));
+      sameBits("mul " + c, x.mul(c), onGpu.mul(c));
+      sameBits("div " + c, x.div(c), onGpu.div(c));
+    }
+  }
+
+  private static void sameBits(String what, Tensor cpu, Tensor gpu) {
+    assertEquals(cpu.dtype(), gpu.dtype(), what);
+    assertArrayEquals(Arrays.stream(cpu.toDoubleArray()).mapToLong(Double::doubleToLongBits)
+        .toArray(), Arrays.stream(gpu.toDoubleArray()).mapToLong(Double::doubleToLongBits)
+        .toArray(), what);
   }
 
   @ParameterizedTest

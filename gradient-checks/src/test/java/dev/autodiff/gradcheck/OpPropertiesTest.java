@@ -327,6 +327,29 @@ class OpPropertiesTest {
   }
 
   @Property(tries = TRIES)
+  @Covers("addScalar")
+  void addAndSubtractAConstantMatchFiniteDifferences(@ForAll("anyValues") Tensor x,
+      @ForAll @DoubleRange(min = -3, max = 3) double c) {
+    verify("addScalar", true, in -> in[0].add(c).mul(in[0]), x);
+    verify("addScalar", true, in -> in[0].sub(c).mul(in[0]), x);
+  }
+
+  @Property(tries = TRIES)
+  @Covers("mulScalar")
+  void mulByAConstantMatchesFiniteDifferences(@ForAll("anyValues") Tensor x,
+      @ForAll @DoubleRange(min = -3, max = 3) double c) {
+    verify("mulScalar", true, in -> in[0].mul(c).mul(in[0]), x);
+  }
+
+  @Property(tries = TRIES)
+  @Covers("divScalar")
+  void divByAConstantMatchesFiniteDifferences(@ForAll("anyValues") Tensor x,
+      @ForAll @DoubleRange(min = 0.25, max = 3) double c) {
+    verify("divScalar", true, in -> in[0].div(c).mul(in[0]), x);
+    verify("divScalar", true, in -> in[0].div(-c).mul(in[0]), x);
+  }
+
+  @Property(tries = TRIES)
   @Covers("cast")
   void castMatchesFiniteDifferencesOnFloat32Grid(
       @ForAll("float32Grid") Tensor x) {

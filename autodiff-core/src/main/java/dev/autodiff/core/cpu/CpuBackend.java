@@ -178,7 +178,7 @@ public final class CpuBackend implements Backend {
     CpuStorage x = cpu(xs);
     int n = x.length();
     CpuStorage y = CpuStorage.allocate(x.dtype(), n);
-    long cost = op == UnaryOp.NEG || op == UnaryOp.RELU || op == UnaryOp.ABS ? 1 : 8;
+    long cost = UnaryKernels.CHEAP.contains(op) ? 1 : 8;
     boolean small = n * cost < Parallel.GRAIN;
     switch (x.dtype()) {
       case FLOAT32: {

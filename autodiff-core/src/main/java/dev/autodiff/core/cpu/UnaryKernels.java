@@ -66,6 +66,15 @@ final class UnaryKernels {
           for (int i = from; i < to; i++) y[i] = (float) CMath.pow(x[i], p);
         }
         break;
+      case ADD_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] + fp;
+        break;
+      case MUL_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] * fp;
+        break;
+      case DIV_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] / fp;
+        break;
       default:
         throw new AssertionError(op);
     }
@@ -122,13 +131,27 @@ final class UnaryKernels {
           for (int i = from; i < to; i++) y[i] = CMath.pow(x[i], p);
         }
         break;
+      case ADD_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] + p;
+        break;
+      case MUL_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] * p;
+        break;
+      case DIV_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] / p;
+        break;
       default:
         throw new AssertionError(op);
     }
   }
 
-  /** The integer kernels; ops that leave the integers are promoted to float by the ops layer. */
+  /**
+   * The integer kernels; ops that leave the integers are promoted to float by the ops layer, so
+   * p and q are whole numbers here (or infinite bounds of clamp, which saturate).
+   */
   static void apply(UnaryOp op, long[] x, long[] y, int from, int to, double p, double q) {
+    long lp = (long) p;
+    long lq = (long) q;
     switch (op) {
       case NEG:
         for (int i = from; i < to; i++) y[i] = -x[i];
@@ -143,13 +166,24 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = Math.max(x[i], 0L);
         break;
       case CLAMP:
-        for (int i = from; i < to; i++) y[i] = (long) Math.min(Math.max(x[i], p), q);
+        // in long arithmetic: beyond 2^53, a double would round the elements
+        for (int i = from; i < to; i++) y[i] = Math.min(Math.max(x[i], lp), lq);
+        break;
+      case ADD_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] + lp;
+        break;
+      case MUL_SCALAR:
+        for (int i = from; i < to; i++) y[i] = x[i] * lp;
         break;
       default:
         throw new UnsupportedOperationException(
             op.name().toLowerCase(java.util.Locale.ROOT) + " is not defined for int64 tensors");
     }
   }
+
+  /** The ops of about one instruction per element (the rest cost about eight, for threading). */
+  static final Set<UnaryOp> CHEAP = Collections.unmodifiableSet(EnumSet.of(UnaryOp.NEG,
+      UnaryOp.RELU, UnaryOp.ABS, UnaryOp.ADD_SCALAR, UnaryOp.MUL_SCALAR, UnaryOp.DIV_SCALAR));
 
   /** The activations whose VJP {@link #backward} computes in one pass. */
   static final Set<UnaryOp> FUSED_BACKWARD = Collections.unmodifiableSet(EnumSet.of(UnaryOp.RELU,
