@@ -1044,7 +1044,7 @@ __device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1
     T pi = decoupled ? mul(p[i], decay) : p[i];
     T gi = l2 ? add(g[i], mul(pi, wd)) : g[i];
     T mi = add(mul(m[i], b1), mul(gi, c1));
-    T vi = add(mul(v[i], b2), mul(mul(gi, gi), c2));
+    T vi = add(mul(v[i], b2), mul(mul(c2, gi), gi));  // torch's addcmul order: no early overflow
     m[i] = mi;
     v[i] = vi;
     T denom = add(sqrt(vi) / sqrtBc2, eps);
@@ -1071,7 +1071,7 @@ __device__ void rmsprop(T* p, const T* g, T* v, T* a, T* b, long long n, T wd, T
                         T eps, T mu, T negLr, int decay, int accumulate) {
   GRID_STRIDE(i, n) {
     T gi = decay ? add(g[i], mul(p[i], wd)) : g[i];
-    T vi = accumulate ? add(v[i], mul(gi, gi)) : add(mul(v[i], alpha), mul(mul(gi, gi), keep));
+    T vi = accumulate ? add(v[i], mul(gi, gi)) : add(mul(v[i], alpha), mul(mul(keep, gi), gi));
     v[i] = vi;
     T d;
     if (a != nullptr) {

@@ -47,6 +47,8 @@ public final class Tensor implements AutoCloseable {
    * reads it; the next backward overwrites it instead, so a training step never pays for zeros.
    */
   private boolean gradZeroed;
+  /** True when a backward has added to {@link #grad} since the last zeroGrad: {@link #hasGrad}. */
+  private boolean gradSinceZeroGrad;
 
   private Tensor(Storage storage, Shape shape, DType dtype, Backend backend, Device device) {
     this.storage = storage;
@@ -429,7 +431,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this + value. */
   public Tensor add(double value) {
-    return scalarArithmetic(Ops.ADD_SCALAR, value);
+    return scalarArithmetic("add", Ops.ADD_SCALAR, value);
   }
 
   /** this - other, broadcast. */
@@ -439,7 +441,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this - value. */
   public Tensor sub(double value) {
-    return scalarArithmetic(Ops.ADD_SCALAR, -value); // x - c is x + (-c) in IEEE arithmetic
+    return scalarArithmetic("sub", Ops.ADD_SCALAR, -value); // x - c is x + (-c) in IEEE
   }
 
   /** this * other, broadcast. */
@@ -449,7 +451,7 @@ public final class Tensor implements AutoCloseable {
 
   /** this * value. */
   public Tensor mul(double value) {
-    return scalarArithmetic(Ops.MUL_SCALAR, value);
+    return scalarArithmetic("mul", Ops.MUL_SCALAR, value);
   }
 
   /** this / other, broadcast (integers divide to float32, as PyTorch's true division). */
@@ -460,7 +462,8 @@ public final class Tensor implements AutoCloseable {
 
   /** this / value. */
   public Tensor div(double value) {
-    return floating().scalarArithmetic(Ops.DIV_SCALAR, value);
+    checkOpen("div");
+    return floating().scalarArithmetic("div", Ops.DIV_SCALAR, value);
   }
 
   /** this to the power other, broadcast. */
@@ -691,9 +694,11 @@ public final class Tensor implements AutoCloseable {
 
   /**
    * {@code op} with a constant operand, in one kernel that takes it as a parameter (no operand
-   * tensor to fill): in this tensor's dtype, as PyTorch's Python scalars.
+   * tensor to fill): in this tensor's dtype, as PyTorch's Python scalars. {@code name} is the
+   * method's, for errors.
    */
-  private Tensor scalarArithmetic(Op op, double value) {
+  private Tensor scalarArithmetic(String name, Op op, double value) {
+    checkOpen(name);
     return (scalarDType(value) == dtype ? this : to(DType.FLOAT32)).unary(op, value, 0);
   }
 
@@ -1436,8 +1441,23 @@ public final class Tensor implements AutoCloseable {
     return grad;
   }
 
-  /** Resets the accumulated gradient to zeros (a no-op before the first backward). */
+  /**
+   * Whether a backward has added to this leaf's {@link #grad()} since it was made or last
+   * {@link #zeroGrad() zeroed}. After zeroGrad() the gradient reads as zeros but counts as absent
+   * until a backward reaches this leaf again, so optimizers and gradient clipping leave alone a
+   * parameter that took no part in the step, as PyTorch's do with a gradient that {@code
+   * zero_grad()} set to None.
+   */
+  public synchronized boolean hasGrad() {
+    return grad != null && gradSinceZeroGrad;
+  }
+
+  /**
+   * Resets the accumulated gradient to zeros (a no-op before the first backward); {@link
+   * #hasGrad()} is false until the next backward that reaches this leaf.
+   */
   public synchronized void zeroGrad() {
+    gradSinceZeroGrad = false;
     if (grad != null) {
       if (grad.isClosed() || grad.node != null) {
         grad = grad.isClosed() ? null : grad.detach().zerosLike(); // never write into history
@@ -1473,6 +1493,7 @@ public final class Tensor implements AutoCloseable {
         grad = grad.add(g);
       }
       gradZeroed = false;
+      gradSinceZeroGrad = true;
     } finally {
       state.gradEnabled = was;
       Reference.reachabilityFence(g); // its device storage is read by the copy or add above

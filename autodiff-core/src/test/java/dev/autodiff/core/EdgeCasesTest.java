@@ -32,6 +32,22 @@ class EdgeCasesTest {
   }
 
   @Test
+  void hasGradTellsWhetherABackwardReachedTheLeafSinceZeroGrad() {
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    assertFalse(x.hasGrad());
+    x.mul(3).sum().backward();
+    assertTrue(x.hasGrad());
+    x.zeroGrad();
+    assertFalse(x.hasGrad());
+    assertArrayEquals(new double[] {0, 0}, x.grad().toDoubleArray()); // reading does not count
+    assertFalse(x.hasGrad());
+    x.mul(2).sum().backward();
+    assertTrue(x.hasGrad());
+    assertArrayEquals(new double[] {2, 2}, x.grad().toDoubleArray());
+    assertFalse(x.mul(2).hasGrad()); // not a leaf
+  }
+
+  @Test
   void aLeafBackwardDoesNotAdoptTheCallersSeed() {
     Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
     Tensor seed = Tensor.of(new double[] {5, 6});

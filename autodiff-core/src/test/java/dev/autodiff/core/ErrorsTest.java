@@ -412,6 +412,16 @@ class ErrorsTest {
   }
 
   @Test
+  void arithmeticWithAConstantOnAClosedTensorNamesTheMethodCalled() {
+    Tensor x = m23();
+    x.close();
+    assertThrowsNaming(IllegalStateException.class, () -> x.add(1), "add:");
+    assertThrowsNaming(IllegalStateException.class, () -> x.sub(1), "sub:");
+    assertThrowsNaming(IllegalStateException.class, () -> x.mul(2), "mul:");
+    assertThrowsNaming(IllegalStateException.class, () -> x.div(2), "div:");
+  }
+
+  @Test
   void closingTwiceIsHarmlessAndToStringStillWorks() {
     Tensor x = m23();
     x.close();

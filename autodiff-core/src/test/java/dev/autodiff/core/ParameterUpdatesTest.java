@@ -15,7 +15,7 @@ class ParameterUpdatesTest {
       g = g.add(p.mul(s.weightDecay()));
     }
     m.copyFrom(m.mul(s.beta1()).add(g.mul(1 - s.beta1())));
-    v.copyFrom(v.mul(s.beta2()).add(g.mul(g).mul(1 - s.beta2())));
+    v.copyFrom(v.mul(s.beta2()).add(g.mul(1 - s.beta2()).mul(g)));
     Tensor denom = v.sqrt().div(Math.sqrt(s.biasCorrection2())).add(s.eps());
     p.copyFrom(p.add(m.div(denom).mul(-s.lr() / s.biasCorrection1())));
   }
@@ -91,7 +91,7 @@ class ParameterUpdatesTest {
           ParameterUpdates.rmsprop(p1, g, v1, centered ? a1 : null, mu != 0 ? b1 : null, s);
           Tensor gd = g.add(p2.mul(s.weightDecay()));
           v2.copyFrom(adagrad ? v2.add(gd.mul(gd))
-              : v2.mul(s.alpha()).add(gd.mul(gd).mul(1 - s.alpha())));
+              : v2.mul(s.alpha()).add(gd.mul(1 - s.alpha()).mul(gd)));
           Tensor avg;
           if (centered) {
             a2.copyFrom(a2.mul(s.alpha()).add(gd.mul(1 - s.alpha())));

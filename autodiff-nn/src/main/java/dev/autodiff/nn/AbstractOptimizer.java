@@ -55,10 +55,10 @@ abstract class AbstractOptimizer implements Optimizer {
               + " was closed (was it made inside a Tensors.scope() that has ended, or moved by "
               + "Layer.to(Device) after this optimizer was built?)");
         }
-        Tensor g = p.grad();
-        if (g == null) {
-          continue;
+        if (!p.hasGrad()) {
+          continue; // no backward reached it since zeroGrad(): PyTorch's grad of None
         }
+        Tensor g = p.grad();
         if (g.isClosed()) {
           throw new IllegalStateException(
               name + ": the gradient of parameter " + i + " of shape " + p.shape() + " was closed");

@@ -16,9 +16,10 @@ import java.util.List;
  * jshell&gt; opt.step();
  * </pre>
  *
- * <p>Parameters whose {@code grad()} is null are skipped. A clipped gradient replaces the old one
- * as the parameter's own tensor (a later {@code backward()} adds to it, as in PyTorch); tensors
- * that shared storage with the old gradient are left untouched.
+ * <p>Parameters without a gradient ({@link Tensor#hasGrad()} false: none since {@code
+ * zeroGrad()}) are skipped. A clipped gradient replaces the old one as the parameter's own tensor
+ * (a later {@code backward()} adds to it, as in PyTorch); tensors that shared storage with the old
+ * gradient are left untouched.
  */
 public final class GradClip {
   private GradClip() {}
@@ -134,10 +135,10 @@ public final class GradClip {
     List<Tensor> withGrad = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Tensor p = params.get(i);
-      Tensor g = p.grad();
-      if (g == null) {
-        continue;
+      if (!p.hasGrad()) {
+        continue; // none, or none since zeroGrad()
       }
+      Tensor g = p.grad();
       if (g.isClosed()) {
         throw new IllegalStateException("gradient clipping: the gradient of parameter " + i
             + " of shape " + p.shape() + " was closed");

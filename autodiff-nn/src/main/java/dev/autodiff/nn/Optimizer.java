@@ -24,12 +24,18 @@ import java.util.Map;
  * which it was built.
  */
 public interface Optimizer {
-  /** Resets every parameter's gradient to zeros (see {@link Tensor#zeroGrad()}). */
+  /**
+   * Resets every parameter's gradient to zeros (see {@link Tensor#zeroGrad()}); until a backward
+   * reaches a parameter again, {@link #step()} leaves it alone.
+   */
   void zeroGrad();
 
   /**
-   * Applies one update to every parameter whose {@link Tensor#grad()} is not null; parameters
-   * without a gradient are skipped, and their state (and step count) is left as it is.
+   * Applies one update to every parameter that has a gradient ({@link Tensor#hasGrad()}: a
+   * backward reached it since the last {@code zeroGrad()}). The others are skipped and their
+   * state (and step count) is left as it is, as PyTorch's optimizers skip parameters whose
+   * gradient {@code zero_grad()} set to None: a parameter unused in a step is not moved by
+   * momentum or weight decay.
    */
   void step();
 

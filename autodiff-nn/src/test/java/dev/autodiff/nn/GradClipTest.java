@@ -152,6 +152,22 @@ class GradClipTest {
   }
 
   @Test
+  void parametersNoBackwardReachedSinceZeroGradAreSkipped() {
+    Tensor used = Tensor.of(new double[] {0}).requiresGrad();
+    Tensor unused = Tensor.of(new double[] {0}).requiresGrad();
+    used.add(unused).mul(5).sum().backward();
+    used.zeroGrad();
+    unused.zeroGrad();
+    used.mul(Tensor.of(new double[] {-10})).sum().backward();
+    assertEquals(10.0, GradClip.clipGradNorm(List.of(used, unused), 2.0), 1e-12);
+    assertFalse(unused.hasGrad()); // clipping did not install a gradient for it
+    assertArrayEquals(new double[] {0}, unused.grad().toDoubleArray());
+    GradClip.clipGradValue(List.of(used, unused), 0.5);
+    assertArrayEquals(new double[] {-0.5}, used.grad().toDoubleArray());
+    assertFalse(unused.hasGrad());
+  }
+
+  @Test
   void clippingWorksOnFloat32Gradients() {
     Tensor w = Tensor.of(new float[] {0, 0}).requiresGrad();
     w.mul(Tensor.of(new float[] {6, 8})).sum().backward();

@@ -439,6 +439,64 @@ class OptimizerTest {
     assertArrayEquals(new double[] {0}, b.grad().toDoubleArray());
   }
 
+  /**
+   * Two steps on w and v, the second without v (torch.optim after zero_grad(), which sets the
+   * gradient to None): v keeps its value and its state. Expected values from PyTorch 2.13.
+   */
+  @Test
+  void aParameterNoBackwardReachedSinceZeroGradIsLeftAlone() {
+    Map<String, Function<List<Tensor>, Optimizer>> makers = new LinkedHashMap<>();
+    makers.put("SGD", p -> new SGD(p, 0.1).momentum(0.9).weightDecay(0.1));
+    makers.put("Adam", p -> new Adam(p, 0.1).weightDecay(0.1));
+    makers.put("AdamW", p -> new AdamW(p, 0.1));
+    makers.put("RMSprop", p -> new RMSprop(p, 0.1).momentum(0.5).centered(true));
+    makers.put("AdaGrad", p -> new AdaGrad(p, 0.1).weightDecay(0.1));
+    Map<String, double[]> torch = Map.of(
+        "SGD", new double[] {0.48210000000000003, 0.89},
+        "Adam", new double[] {0.807430143758561, 0.9000000009090909},
+        "AdamW", new double[] {0.8063228895113324, 0.899000001},
+        "RMSprop", new double[] {-1.4643690540946361, -0.005037714249120796},
+        "AdaGrad", new double[] {0.8057913694169734, 0.9000000000090909});
+    for (Map.Entry<String, Function<List<Tensor>, Optimizer>> e : makers.entrySet()) {
+      Tensor w = Tensor.of(new double[] {1}).requiresGrad();
+      Tensor v = Tensor.of(new double[] {1}).requiresGrad();
+      Optimizer opt = e.getValue().apply(List.of(w, v));
+      opt.zeroGrad();
+      w.add(v).sum().backward();
+      opt.step();
+      opt.zeroGrad();
+      assertFalse(v.hasGrad(), e.getKey());
+      assertArrayEquals(new double[] {0}, v.grad().toDoubleArray()); // still reads as zeros
+      w.mul(3).sum().backward();
+      assertTrue(w.hasGrad() && !v.hasGrad(), e.getKey());
+      opt.step();
+      double[] want = torch.get(e.getKey());
+      assertEquals(want[0], w.item(), 1e-12, e.getKey() + ": w");
+      assertEquals(want[1], v.item(), 1e-12, e.getKey() + ": v");
+      if (!e.getKey().equals("SGD")) {
+        assertEquals(1L, opt.state().get("1.step"), e.getKey());
+        assertEquals(2L, opt.state().get("0.step"), e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void squaredGradientsAreAveragedWithoutOverflowingFirst() {
+    // torch's addcmul order, (c g) g: g g alone would be infinite for g = 1e155
+    Tensor p = Tensor.of(new double[] {1}).requiresGrad();
+    Adam adam = new Adam(List.of(p), 0.1);
+    p.backward(Tensor.of(new double[] {1e155}));
+    adam.step();
+    assertEquals(0.9, p.item(), 1e-15);
+    assertEquals(1.0000000000000009e307, ((Tensor) adam.state().get("0.exp_avg_sq")).item());
+    Tensor q = Tensor.of(new double[] {1}).requiresGrad();
+    RMSprop rms = new RMSprop(List.of(q), 0.01);
+    q.backward(Tensor.of(new double[] {1e155}));
+    rms.step();
+    assertEquals(0.9, q.item(), 1e-15);
+    assertEquals(1.000000000000001e308, ((Tensor) rms.state().get("0.square_avg")).item());
+  }
+
   @Test
   void learningRateCanBeReadAndSet() {
     Tensor w = Tensor.of(new double[] {1}).requiresGrad();

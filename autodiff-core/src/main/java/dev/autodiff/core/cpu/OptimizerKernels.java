@@ -7,6 +7,9 @@ import dev.autodiff.core.SgdStep;
 /**
  * Fused optimizer updates over [from, to), in torch.optim's order of operations and the array's
  * own precision at every step, so the result equals the same update written as tensor ops.
+ * Squared gradients are added as torch's {@code addcmul(g, g, value=c)} does, {@code (c * g) * g}:
+ * {@code g * g} first would overflow for |g| above the root of the largest value, where torch's
+ * order still gives a finite average.
  */
 final class OptimizerKernels {
   private OptimizerKernels() {}
@@ -27,7 +30,7 @@ final class OptimizerKernels {
       float pi = decoupled ? p[i] * decay : p[i];
       float gi = l2 ? g[i] + pi * wd : g[i];
       float mi = m[i] * b1 + gi * c1;
-      float vi = v[i] * b2 + (gi * gi) * c2;
+      float vi = v[i] * b2 + (c2 * gi) * gi;
       m[i] = mi;
       v[i] = vi;
       float denom = (float) Math.sqrt(vi) / sqrtBc2 + eps;
@@ -52,7 +55,7 @@ final class OptimizerKernels {
       double pi = decoupled ? p[i] * decay : p[i];
       double gi = l2 ? g[i] + pi * wd : g[i];
       double mi = m[i] * b1 + gi * c1;
-      double vi = v[i] * b2 + (gi * gi) * c2;
+      double vi = v[i] * b2 + (c2 * gi) * gi;
       m[i] = mi;
       v[i] = vi;
       double denom = Math.sqrt(vi) / sqrtBc2 + eps;
@@ -107,7 +110,7 @@ final class OptimizerKernels {
     boolean decay = wd != 0;
     for (int i = from; i < to; i++) {
       float gi = decay ? g[i] + p[i] * wd : g[i];
-      float vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+      float vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (keep * gi) * gi;
       v[i] = vi;
       float d;
       if (a != null) {
@@ -138,7 +141,7 @@ final class OptimizerKernels {
     boolean decay = wd != 0;
     for (int i = from; i < to; i++) {
       double gi = decay ? g[i] + p[i] * wd : g[i];
-      double vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (gi * gi) * keep;
+      double vi = s.accumulate() ? v[i] + gi * gi : v[i] * alpha + (keep * gi) * gi;
       v[i] = vi;
       double d;
       if (a != null) {
