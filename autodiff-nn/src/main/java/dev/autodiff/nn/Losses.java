@@ -110,14 +110,17 @@ public final class Losses {
     }
     Tensor d = prediction.sub(target);
     Tensor a = d.abs();
-    Tensor quadratic = d.mul(d).mul(0.5);
+    Tensor inside = d.clamp(-delta, delta); // d where quadratic is chosen; finite where it is not
+    Tensor quadratic = inside.mul(inside).mul(0.5); // so an infinite d sends no 0 * inf back
     Tensor linear = a.sub(delta / 2).mul(delta);
     return reduction.apply(Tensor.where(a.lt(delta), quadratic, linear));
   }
 
   /**
-   * Binary cross-entropy of sigmoid(logits) against targets in [0, 1], computed stably as
-   * softplus(x) - x t.
+   * Binary cross-entropy of sigmoid(logits) against targets in [0, 1]: -t log sigmoid(x) - (1 - t)
+   * log(1 - sigmoid(x)), computed without cancellation as (1 - t) x + softplus(-x) for x &gt; 0
+   * and softplus(x) - t x otherwise, so a large logit with a target near it keeps its small loss
+   * and its gradient sigmoid(x) - t.
    */
   public static Tensor bceWithLogits(Tensor logits, Tensor target) {
     return bceWithLogits(logits, target, Reduction.MEAN);
@@ -127,7 +130,9 @@ public final class Losses {
   public static Tensor bceWithLogits(Tensor logits, Tensor target, Reduction reduction) {
     checkArgs("bceWithLogits", logits, target, reduction);
     sameShape("bceWithLogits", logits, target);
-    return reduction.apply(logits.softplus().sub(logits.mul(target)));
+    Tensor positive = target.neg().add(1).mul(logits).add(logits.neg().softplus());
+    Tensor otherwise = logits.softplus().sub(target.mul(logits));
+    return reduction.apply(Tensor.where(logits.gt(0), positive, otherwise));
   }
 
   // ---- validation ----------------------------------------------------------------------------

@@ -103,6 +103,43 @@ class LossesTest {
   }
 
   @Test
+  void bceWithLogitsKeepsSmallLossesOfLargeLogitsToFullPrecision() {
+    // exact values (50 digits, mpmath): softplus(x) - x t would give 0 for the first two
+    double[] x = {25, 20.5, 19.9, 0, -3, -30, 2.5};
+    double[] t = {1, 1, 1, 0.3, 0.2, 0, 0.7};
+    double[] loss = {1.3887943864867583e-11, 1.2501528656053015e-09, 2.277927038610895e-09,
+        0.6931471805599453, 0.6485873515737421, 9.357622968839737e-14, 0.8288897342925498};
+    double[] slope = {-1.3887943864771146e-11, -1.2501528648238605e-09, -2.277927036016419e-09,
+        0.2, -0.15257412682243324, 9.357622968839299e-14, 0.22414181997875648};
+    Tensor xs = Tensor.of(x).requiresGrad();
+    Tensor ts = Tensor.of(t).requiresGrad();
+    Tensor l = Losses.bceWithLogits(xs, ts, Reduction.NONE);
+    l.sum().backward();
+    double[] got = l.toDoubleArray();
+    double[] gx = xs.grad().toDoubleArray();
+    double[] gt = ts.grad().toDoubleArray();
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(loss[i], got[i], 1e-14 * loss[i], "loss " + i);
+      assertEquals(slope[i], gx[i], 1e-14 * Math.abs(slope[i]), "gradient " + i);
+      assertEquals(-x[i], gt[i], 0, "target gradient " + i);
+    }
+    Tensor inf = Tensor.of(new double[] {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY});
+    assertArrayEquals(new double[] {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY},
+        Losses.bceWithLogits(inf, Tensor.of(new double[] {0, 1}), Reduction.NONE)
+            .toDoubleArray());
+  }
+
+  @Test
+  void huberOfAnInfiniteDifferenceHasTheLinearSlope() {
+    // torch: [1, 1]; the quadratic branch, not taken, must not send 0 * inf back
+    Tensor p = Tensor.of(new double[] {Double.POSITIVE_INFINITY, 3}).requiresGrad();
+    Tensor t = Tensor.of(new double[] {0, 0}).requiresGrad();
+    Losses.huber(p, t, 1.0, Reduction.SUM).backward();
+    assertArrayEquals(new double[] {1, 1}, p.grad().toDoubleArray());
+    assertArrayEquals(new double[] {-1, -1}, t.grad().toDoubleArray());
+  }
+
+  @Test
   void mseTargetThatRequiresGradGetsGradients() {
     Tensor p = Tensor.of(new double[] {1, 2}).requiresGrad();
     Tensor t = Tensor.of(new double[] {0, 0}).requiresGrad();
