@@ -24,7 +24,8 @@ public final class Ops {
   public static final Op LOG = unary("log", UnaryOp.LOG, (c, g) -> g.div(c.input(0)));
   public static final Op SQRT = unary("sqrt", UnaryOp.SQRT,
       (c, g) -> g.div(c.output().mul(2)));
-  public static final Op ABS = unary("abs", UnaryOp.ABS, (c, g) -> g.mul(c.input(0).sign()));
+  public static final Op ABS = unary("abs", UnaryOp.ABS,
+      (c, g) -> g.mul(maskOf(c.input(0).sign(), c.input(0))));
   /** d tanh = 1 - tanh^2, from the saved output. */
   public static final Op TANH = activation("tanh", UnaryOp.TANH,
       (c, g) -> g.mul(c.output().mul(c.output()).neg().add(1)));
@@ -32,9 +33,9 @@ public final class Ops {
   public static final Op SIGMOID = activation("sigmoid", UnaryOp.SIGMOID,
       (c, g) -> g.mul(c.output().mul(c.output().neg().add(1))));
   public static final Op RELU = activation("relu", UnaryOp.RELU,
-      (c, g) -> g.mul(c.input(0).gt(0)));
+      (c, g) -> g.mul(maskOf(c.input(0).gt(0), c.input(0))));
   public static final Op LEAKY_RELU = activation("leakyRelu", UnaryOp.LEAKY_RELU,
-      (c, g) -> g.mul(c.input(0).gt(0).mul(1 - c.p).add(c.p)));
+      (c, g) -> g.mul(maskOf(c.input(0).gt(0), c.input(0)).mul(1 - c.p).add(c.p)));
   /**
    * d elu = 1 for x &gt; 0, else y + alpha: written as the constant alpha at x = 0, so that its
    * own derivative there is 0, as PyTorch's double backward of elu has it.
@@ -43,10 +44,9 @@ public final class Ops {
       (c, g) -> g.mul(eluSlope(c.input(0), c.output(), c.p)));
   /** d softplus = sigmoid(x), and 1 above the threshold of 20 where softplus is x (PyTorch's). */
   public static final Op SOFTPLUS = activation("softplus", UnaryOp.SOFTPLUS,
-      (c, g) -> g.mul(Tensor.where(c.input(0).gt(20), c.input(0).onesLike(),
-          c.input(0).sigmoid())));
+      (c, g) -> g.mul(softplusSlope(c.input(0))));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
-      (c, g) -> g.mul(c.input(0).inside(c.p, c.q)));
+      (c, g) -> g.mul(maskOf(c.input(0).inside(c.p, c.q), c.input(0))));
   /** x + c for a constant c (and x - c as x + (-c)): one pass, no operand tensor. */
   public static final Op ADD_SCALAR = unary("addScalar", UnaryOp.ADD_SCALAR, (c, g) -> g);
   /** x * c for a constant c. */
@@ -105,6 +105,20 @@ public final class Ops {
   public static final Op INSIDE = Op.nonDifferentiable("inside",
       (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.INSIDE, x[0].storage(), c.p, c.q),
           x[0].shape()));
+
+  /**
+   * A mask computed from {@code source} by a comparison (not differentiated), tied to {@code
+   * source} with derivative 0 while a backward is being recorded. A VJP that multiplies by such a
+   * mask (relu's, abs's, clamp's) then stays connected to its input, as PyTorch's does: relu's
+   * second derivative is a tensor of zeros that requires grad, so a backward through it gives
+   * zeros instead of failing on a constant.
+   */
+  public static final Op MASK = Op.builtin("mask", (c, x) -> x[0].alias(),
+      (c, g) -> new Tensor[] {null, g.zerosLike()});
+
+  private static Tensor maskOf(Tensor mask, Tensor source) {
+    return Autograd.isGradEnabled() && source.tracked() ? MASK.run(null, mask, source) : mask;
+  }
 
   /** where(cond, a, b): the gradient goes to a where cond holds and to b elsewhere. */
   public static final Op WHERE = Op.builtin("where",
@@ -260,9 +274,9 @@ public final class Ops {
   private static Tensor activationGradFromOutput(UnaryOp act, Tensor y, Tensor g, double p) {
     switch (act) {
       case RELU:
-        return g.mul(y.gt(0));
+        return g.mul(maskOf(y.gt(0), y));
       case LEAKY_RELU:
-        return g.mul(y.gt(0).mul(1 - p).add(p));
+        return g.mul(maskOf(y.gt(0), y).mul(1 - p).add(p));
       case ELU:
         return g.mul(eluSlope(y, y, p)); // with alpha &gt;= 0, y has x's sign
       case SIGMOID:
@@ -434,6 +448,15 @@ public final class Ops {
   @FunctionalInterface
   private interface UnaryVjp {
     Tensor apply(OpContext c, Tensor g);
+  }
+
+  /**
+   * softplus's slope: 1 above 20, else sigmoid(x), but taken as a constant at exactly 20, where
+   * PyTorch's double backward (masked by x &lt; 20) gives 0.
+   */
+  private static Tensor softplusSlope(Tensor x) {
+    Tensor below = Tensor.where(x.eq(20), x.detach().sigmoid(), x.sigmoid());
+    return Tensor.where(x.gt(20), x.onesLike(), below);
   }
 
   /**

@@ -50,6 +50,17 @@ class GradientTest {
   }
 
   /** Inputs: alternating data arrays and shapes. */
+  /**
+   * relu's slope at x as its recorded backward computes it; under the finite differences' noGrad,
+   * where nothing is recorded, the same values directly.
+   */
+  private static Tensor reluSlope(Tensor x) {
+    if (!Autograd.isGradEnabled()) {
+      return x.gt(0);
+    }
+    return Autograd.grad(List.of(x.relu().sum()), List.of(x), true).get(0);
+  }
+
   private static Case check(String op, String what, Function<Tensor[], Tensor> f,
       Object... dataAndShapes) {
     return checkEps(op, what, EPS, f, dataAndShapes);
@@ -219,6 +230,8 @@ class GradientTest {
     c.add(check("tanh", "[2,3]", x -> x[0].tanh(), uniform(6, -2, 2, m23), m23));
     c.add(check("sigmoid", "[2,3]", x -> x[0].sigmoid(), uniform(7, -3, 3, m23), m23));
     c.add(check("relu", "away from 0", x -> x[0].relu(), away(8, 0.1, 2, m23), m23));
+    c.add(check("mask", "relu's recorded slope, times x, away from 0",
+        x -> reluSlope(x[0]).mul(x[0]), away(8, 0.1, 2, m23), m23));
     c.add(check("leakyRelu", "alpha 0.1, away from 0", x -> x[0].leakyRelu(0.1),
         away(9, 0.1, 2, m23), m23));
     c.add(check("elu", "alpha 1.3, away from 0", x -> x[0].elu(1.3), away(10, 0.1, 2, m23), m23));
@@ -588,6 +601,33 @@ class GradientTest {
     Tensor z = Tensor.of(new double[] {-1, 1, 2}).requiresGrad();
     z.clamp(-1, 1).sum().backward();
     assertArrayEquals(new double[] {1, 1, 0}, z.grad().toDoubleArray(), 0);
+  }
+
+  @Test
+  void piecewiseLinearGradientsStayConnectedToTheirInputWithZeroDerivative() {
+    // torch: the create_graph gradient of relu, leaky relu, abs and clamp requires grad, and a
+    // backward through it gives zeros (not an error about a constant)
+    List<java.util.function.UnaryOperator<Tensor>> fs = List.of(Tensor::relu,
+        t -> t.leakyRelu(0.1), Tensor::abs, t -> t.clamp(-1, 1));
+    for (int k = 0; k < fs.size(); k++) {
+      Tensor x = Tensor.of(new double[] {0.5, -2, 3}).requiresGrad();
+      Tensor slope = Autograd.grad(List.of(fs.get(k).apply(x).sum()), List.of(x), true).get(0);
+      assertTrue(slope.isRequiresGrad(), "function " + k);
+      slope.sum().backward();
+      assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray(), 0, "function " + k);
+    }
+  }
+
+  @Test
+  void softplusSecondDerivativeAtItsThresholdIsZeroAsInPyTorch() {
+    Tensor x = Tensor.of(new double[] {19.9, 20, 20.1}).requiresGrad();
+    Tensor slope = Autograd.grad(List.of(x.softplus().sum()), List.of(x), true).get(0);
+    double s20 = 1 / (1 + Math.exp(-20));
+    assertArrayEquals(new double[] {1 / (1 + Math.exp(-19.9)), s20, 1}, slope.toDoubleArray(),
+        1e-16);
+    Tensor curvature = Autograd.grad(List.of(slope.sum()), List.of(x), false).get(0);
+    double s = 1 / (1 + Math.exp(-19.9));
+    assertArrayEquals(new double[] {s * (1 - s), 0, 0}, curvature.toDoubleArray(), 1e-20);
   }
 
   @Test

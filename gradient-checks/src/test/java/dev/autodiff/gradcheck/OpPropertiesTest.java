@@ -327,6 +327,15 @@ class OpPropertiesTest {
   }
 
   @Property(tries = TRIES)
+  @Covers("mask")
+  void reluSlopeHasDerivativeZeroAwayFromZero(@ForAll("awayFromZero") Tensor x) {
+    // relu's recorded VJP is the upstream gradient times a mask of x: as a function of x, the
+    // mask's derivative is 0, and it must stay a function of x (not a constant) to be checked
+    verify("mask", false, in -> Autograd.grad(List.of(in[0].relu().mul(in[0]).sum()),
+        List.of(in[0]), true).get(0), x);
+  }
+
+  @Property(tries = TRIES)
   @Covers("addScalar")
   void addAndSubtractAConstantMatchFiniteDifferences(@ForAll("anyValues") Tensor x,
       @ForAll @DoubleRange(min = -3, max = 3) double c) {
