@@ -1038,8 +1038,8 @@ ONE_HOT(i64, i64)
 // with the constants folded on the Java side.
 
 template <typename T>
-__device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1, T c2, T wd,
-                     T decay, T sqrtBc2, T eps, T negStep, int decoupled, int l2) {
+__device__ void adam(T* p, const T* g, T* m, T* v, T* vMax, long long n, T b1, T b2, T c1, T c2,
+                     T wd, T decay, T sqrtBc2, T eps, T negStep, int decoupled, int l2) {
   GRID_STRIDE(i, n) {
     T pi = decoupled ? mul(p[i], decay) : p[i];
     T gi = l2 ? add(g[i], mul(pi, wd)) : g[i];
@@ -1047,6 +1047,10 @@ __device__ void adam(T* p, const T* g, T* m, T* v, long long n, T b1, T b2, T c1
     T vi = add(mul(v[i], b2), mul(mul(c2, gi), gi));  // torch's addcmul order: no early overflow
     m[i] = mi;
     v[i] = vi;
+    if (vMax != nullptr) {  // AMSGrad: the largest v so far divides the step
+      vi = maxKeepNan(vMax[i], vi);
+      vMax[i] = vi;
+    }
     T denom = add(sqrt(vi) / sqrtBc2, eps);
     p[i] = add(pi, mul(mi / denom, negStep));
   }
@@ -1092,10 +1096,11 @@ __device__ void rmsprop(T* p, const T* g, T* v, T* a, T* b, long long n, T wd, T
 }
 
 #define OPTIMIZERS(suffix, T)                                                                  \
-  extern "C" __global__ void adam_##suffix(T* p, const T* g, T* m, T* v, long long n, T b1,    \
-                                           T b2, T c1, T c2, T wd, T decay, T sqrtBc2, T eps,  \
-                                           T negStep, int decoupled, int l2) {                 \
-    adam<T>(p, g, m, v, n, b1, b2, c1, c2, wd, decay, sqrtBc2, eps, negStep, decoupled, l2);   \
+  extern "C" __global__ void adam_##suffix(T* p, const T* g, T* m, T* v, T* vMax, long long n, \
+                                           T b1, T b2, T c1, T c2, T wd, T decay, T sqrtBc2,   \
+                                           T eps, T negStep, int decoupled, int l2) {          \
+    adam<T>(p, g, m, v, vMax, n, b1, b2, c1, c2, wd, decay, sqrtBc2, eps, negStep, decoupled,  \
+            l2);                                                                               \
   }                                                                                            \
   extern "C" __global__ void sgd_##suffix(T* p, const T* g, T* b, long long n, T wd, T mu,     \
                                           T keep, T negLr, int decay, int nesterov,            \

@@ -118,6 +118,13 @@ CASES = [
      lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01,
                                    initial_accumulator_value=0.1, eps=1e-8, foreach=False),
      None, 3),
+    ("adam_amsgrad_wd", "Adam",
+     [("lr", 0.1), ("betas", "0.9 0.5"), ("weight_decay", 0.01), ("amsgrad", "true")],
+     lambda p: torch.optim.Adam(p, lr=0.1, betas=(0.9, 0.5), weight_decay=0.01, amsgrad=True,
+                                foreach=False), None, 3),
+    ("adamw_amsgrad", "AdamW", [("lr", 0.05), ("betas", "0.8 0.6"), ("amsgrad", "true")],
+     lambda p: torch.optim.AdamW(p, lr=0.05, betas=(0.8, 0.6), amsgrad=True, foreach=False),
+     None, 3),
 ]
 
 

@@ -231,9 +231,11 @@ public interface Backend {
 
   /**
    * One Adam or AdamW step in place, in one pass over parameter {@code p} (gradient {@code g},
-   * moments {@code m} and {@code v}, all of one dtype and size); see {@link AdamStep}.
+   * moments {@code m} and {@code v}, all of one dtype and size); see {@link AdamStep}. With
+   * AMSGrad, {@code vMax} (else null) keeps the running maximum of {@code v}, which then takes
+   * v's place in the denominator.
    */
-  void adamStep(Storage p, Storage g, Storage m, Storage v, AdamStep step);
+  void adamStep(Storage p, Storage g, Storage m, Storage v, Storage vMax, AdamStep step);
 
   /**
    * One SGD step in place over parameter {@code p} (gradient {@code g}, momentum buffer {@code b},

@@ -13,7 +13,21 @@ public final class ParameterUpdates {
     Tensor.required("adam", "step", step);
     check("adam", new Tensor[] {param, grad, m, v},
         new String[] {"parameter", "gradient", "first moment", "second moment"});
-    param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(), step);
+    param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(), null,
+        step);
+  }
+
+  /**
+   * One AMSGrad step (Adam or AdamW): as {@link #adam(Tensor, Tensor, Tensor, Tensor, AdamStep)},
+   * and {@code vMax} keeps the running maximum of v, which divides the step instead of v.
+   */
+  public static void amsgrad(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor vMax,
+      AdamStep step) {
+    Tensor.required("adam", "step", step);
+    check("adam", new Tensor[] {param, grad, m, v, vMax}, new String[] {"parameter", "gradient",
+        "first moment", "second moment", "maximum second moment"});
+    param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(),
+        vMax.storage(), step);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.autodiff.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +40,35 @@ class ParameterUpdatesTest {
         assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt + " " + decoupled);
         assertArrayEquals(v2.toDoubleArray(), v1.toDoubleArray(), 0);
       }
+    }
+  }
+
+  @Test
+  void fusedAmsgradEqualsTheComposedUpdateBitForBit() {
+    for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+      Tensor p1 = Tensor.randn(5, 30_000).to(dt);
+      Tensor p2 = p1.mul(1);
+      Tensor m1 = p1.zerosLike();
+      Tensor v1 = p1.zerosLike();
+      Tensor max1 = p1.zerosLike();
+      Tensor m2 = p1.zerosLike();
+      Tensor v2 = p1.zerosLike();
+      Tensor max2 = p1.zerosLike();
+      for (int t = 1; t <= 4; t++) {
+        // gradients that shrink, so that the running maxima and v part ways
+        Tensor g = Tensor.randn(40 + t, 30_000).mul(1.0 / t).to(dt);
+        AdamStep s = new AdamStep(1e-2, 0.9, 0.5, 1e-8, 0.01, false, t);
+        ParameterUpdates.amsgrad(p1, g, m1, v1, max1, s);
+        Tensor gd = g.add(p2.mul(s.weightDecay()));
+        m2.copyFrom(m2.mul(s.beta1()).add(gd.mul(1 - s.beta1())));
+        v2.copyFrom(v2.mul(s.beta2()).add(gd.mul(1 - s.beta2()).mul(gd)));
+        max2.copyFrom(Tensor.where(max2.gt(v2), max2, v2));
+        Tensor denom = max2.sqrt().div(Math.sqrt(s.biasCorrection2())).add(s.eps());
+        p2.copyFrom(p2.add(m2.div(denom).mul(-s.lr() / s.biasCorrection1())));
+      }
+      assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt.toString());
+      assertArrayEquals(max2.toDoubleArray(), max1.toDoubleArray(), 0);
+      assertTrue(max1.sub(v1).max().item() > 0, "some maxima must differ from v");
     }
   }
 

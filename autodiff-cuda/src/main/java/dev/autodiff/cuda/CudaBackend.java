@@ -922,12 +922,13 @@ public final class CudaBackend implements Backend {
   // ---- fused parameter updates --------------------------------------------------------------
 
   @Override
-  public void adamStep(Storage ps, Storage gs, Storage ms, Storage vs, AdamStep s) {
+  public void adamStep(Storage ps, Storage gs, Storage ms, Storage vs, Storage vMax,
+      AdamStep s) {
     CudaStorage p = cuda(ps);
     boolean single = p.dtype() == DType.FLOAT32;
     double wd = single ? (float) s.weightDecay() : s.weightDecay();
     KernelArgs args = new KernelArgs().ptr(p).ptr(cuda(gs)).ptr(cuda(ms)).ptr(cuda(vs))
-        .i64(p.size()).real(single, s.beta1()).real(single, s.beta2())
+        .ptr(vMax == null ? null : cuda(vMax)).i64(p.size()).real(single, s.beta1()).real(single, s.beta2())
         .real(single, 1 - s.beta1()).real(single, 1 - s.beta2()).real(single, s.weightDecay())
         .real(single, 1 - s.lr() * s.weightDecay())
         .real(single, Math.sqrt(s.biasCorrection2())).real(single, s.eps())

@@ -99,6 +99,11 @@ class CudaTrainingTest {
       ParameterUpdates.adam(dev[0], dev[1], dev[2], dev[3], s);
       assertMatches(cpu[0], dev[0], "adam " + s);
       assertMatches(cpu[3], dev[3], "adam second moment " + s);
+      // AMSGrad, its maxima in the spare buffer 4 (half of v: some maxima move, some not)
+      ParameterUpdates.amsgrad(cpu[0], cpu[1], cpu[2], cpu[3], cpu[4], s);
+      ParameterUpdates.amsgrad(dev[0], dev[1], dev[2], dev[3], dev[4], s);
+      assertMatches(cpu[0], dev[0], "amsgrad " + s);
+      assertMatches(cpu[4], dev[4], "amsgrad maxima " + s);
     }
     for (SgdStep s : List.of(new SgdStep(0.1, 0, 0, 0, false, false),
         new SgdStep(0.1, 0.9, 0, 1e-3, true, true), new SgdStep(0.1, 0.9, 0.1, 0, false, false))) {

@@ -5,8 +5,7 @@ import java.util.List;
 
 /**
  * Adam (Kingma and Ba) with bias-corrected moments and optional L2 weight decay added to the
- * gradient: {@code torch.optim.Adam}'s update (without amsgrad). At step {@code t} with gradient
- * {@code g}:
+ * gradient: {@code torch.optim.Adam}'s update. At step {@code t} with gradient {@code g}:
  *
  * <pre>
  * g = g + weightDecay * p                       (when weightDecay != 0)
@@ -15,7 +14,8 @@ import java.util.List;
  * p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
  *
- * For weight decay decoupled from the gradient use {@link AdamW}.
+ * With {@link #amsgrad(boolean) amsgrad(true)} the running maximum of v takes v's place in the
+ * last line. For weight decay decoupled from the gradient use {@link AdamW}.
  *
  * <pre>
  * jshell&gt; Optimizer opt = new Adam(model.parameters(), 1e-3).betas(0.9, 0.98).eps(1e-9);

@@ -19,6 +19,8 @@ abstract class AdamFamily<T extends AdamFamily<T>> extends AbstractOptimizer {
   private double weightDecay;
   private final Tensor[] expAvg;
   private final Tensor[] expAvgSq;
+  /** AMSGrad's running maxima of expAvgSq, or null without AMSGrad. */
+  private Tensor[] maxExpAvgSq;
 
   AdamFamily(String name, List<Tensor> params, double lr, boolean decoupled,
       double weightDecay) {
@@ -56,6 +58,26 @@ abstract class AdamFamily<T extends AdamFamily<T>> extends AbstractOptimizer {
     return self();
   }
 
+  /**
+   * Turns AMSGrad on or off (default off): the step is divided by the largest second moment so
+   * far instead of the current one, as torch.optim's {@code amsgrad=True}. Turning it on makes
+   * the maxima buffers ({@code max_exp_avg_sq} in {@link #state()}), starting from zeros; returns
+   * this.
+   */
+  public T amsgrad(boolean amsgrad) {
+    if (amsgrad && maxExpAvgSq == null) {
+      maxExpAvgSq = zeroBuffers();
+    } else if (!amsgrad) {
+      maxExpAvgSq = null;
+    }
+    return self();
+  }
+
+  /** Whether AMSGrad is on. */
+  public boolean amsgrad() {
+    return maxExpAvgSq != null;
+  }
+
   /** The decay rate of the first moment. */
   public double beta1() {
     return beta1;
@@ -81,18 +103,27 @@ abstract class AdamFamily<T extends AdamFamily<T>> extends AbstractOptimizer {
   final void update(int i, Tensor p, Tensor g, long t) {
     Tensor m = live(expAvg[i], i, "exp_avg");
     Tensor v = live(expAvgSq[i], i, "exp_avg_sq");
-    ParameterUpdates.adam(p, g.to(p.dtype()), m, v,
-        new AdamStep(learningRate(), beta1, beta2, eps, weightDecay, decoupled, t));
+    AdamStep step = new AdamStep(learningRate(), beta1, beta2, eps, weightDecay, decoupled, t);
+    if (maxExpAvgSq == null) {
+      ParameterUpdates.adam(p, g.to(p.dtype()), m, v, step);
+    } else {
+      Tensor vMax = live(maxExpAvgSq[i], i, "max_exp_avg_sq");
+      ParameterUpdates.amsgrad(p, g.to(p.dtype()), m, v, vMax, step);
+    }
   }
 
   @Override
   final void addState(int i, String prefix, Map<String, Object> state) {
     state.put(prefix + "exp_avg", expAvg[i]);
     state.put(prefix + "exp_avg_sq", expAvgSq[i]);
+    if (maxExpAvgSq != null) {
+      state.put(prefix + "max_exp_avg_sq", maxExpAvgSq[i]);
+    }
   }
 
   @Override
   final String options() {
-    return ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps + ", weightDecay=" + weightDecay;
+    return ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps + ", weightDecay=" + weightDecay
+        + (amsgrad() ? ", amsgrad=true" : "");
   }
 }

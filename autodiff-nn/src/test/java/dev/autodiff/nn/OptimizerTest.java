@@ -176,6 +176,7 @@ class OptimizerTest {
         }
         if (o.containsKey("eps")) adam.eps(num.apply("eps"));
         if (o.containsKey("weight_decay")) adam.weightDecay(num.apply("weight_decay"));
+        if (o.containsKey("amsgrad")) adam.amsgrad(Boolean.parseBoolean(o.get("amsgrad")));
         return adam;
       }
       case "AdamW": {
@@ -186,6 +187,7 @@ class OptimizerTest {
         }
         if (o.containsKey("eps")) adamw.eps(num.apply("eps"));
         if (o.containsKey("weight_decay")) adamw.weightDecay(num.apply("weight_decay"));
+        if (o.containsKey("amsgrad")) adamw.amsgrad(Boolean.parseBoolean(o.get("amsgrad")));
         return adamw;
       }
       case "RMSprop": {

@@ -315,8 +315,8 @@ public final class SecondDeviceBackend implements Backend {
   // ---- fused parameter updates --------------------------------------------------------------
 
   @Override
-  public void adamStep(Storage p, Storage g, Storage m, Storage v, AdamStep step) {
-    CPU.adamStep(in(p), in(g), in(m), in(v), step);
+  public void adamStep(Storage p, Storage g, Storage m, Storage v, Storage vMax, AdamStep step) {
+    CPU.adamStep(in(p), in(g), in(m), in(v), vMax == null ? null : in(vMax), step);
   }
 
   @Override

@@ -978,18 +978,20 @@ public final class CpuBackend implements Backend {
   // ---- fused parameter updates --------------------------------------------------------------
 
   @Override
-  public void adamStep(Storage ps, Storage gs, Storage ms, Storage vs, AdamStep s) {
+  public void adamStep(Storage ps, Storage gs, Storage ms, Storage vs, Storage vMaxs,
+      AdamStep s) {
     CpuStorage p = cpu(ps);
     CpuStorage g = cpu(gs);
     CpuStorage m = cpu(ms);
     CpuStorage v = cpu(vs);
+    CpuStorage vMax = vMaxs == null ? null : cpu(vMaxs);
     int n = p.length();
     if (p.dtype() == DType.FLOAT32) {
       Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.adam(p.floats(), g.floats(),
-          m.floats(), v.floats(), s, lo, hi));
+          m.floats(), v.floats(), vMax == null ? null : vMax.floats(), s, lo, hi));
     } else {
       Parallel.forRange(n, 16, (lo, hi) -> OptimizerKernels.adam(p.doubles(), g.doubles(),
-          m.doubles(), v.doubles(), s, lo, hi));
+          m.doubles(), v.doubles(), vMax == null ? null : vMax.doubles(), s, lo, hi));
     }
   }
 

@@ -14,7 +14,8 @@ import dev.autodiff.core.SgdStep;
 final class OptimizerKernels {
   private OptimizerKernels() {}
 
-  static void adam(float[] p, float[] g, float[] m, float[] v, AdamStep s, int from, int to) {
+  static void adam(float[] p, float[] g, float[] m, float[] v, float[] vMax, AdamStep s,
+      int from, int to) {
     float b1 = (float) s.beta1();
     float b2 = (float) s.beta2();
     float c1 = (float) (1 - s.beta1());
@@ -33,13 +34,17 @@ final class OptimizerKernels {
       float vi = v[i] * b2 + (c2 * gi) * gi;
       m[i] = mi;
       v[i] = vi;
+      if (vMax != null) {
+        vi = Math.max(vMax[i], vi); // AMSGrad: the largest v so far divides the step
+        vMax[i] = vi;
+      }
       float denom = (float) Math.sqrt(vi) / sqrtBc2 + eps;
       p[i] = pi + (mi / denom) * negStep;
     }
   }
 
-  static void adam(double[] p, double[] g, double[] m, double[] v, AdamStep s, int from,
-      int to) {
+  static void adam(double[] p, double[] g, double[] m, double[] v, double[] vMax, AdamStep s,
+      int from, int to) {
     double b1 = s.beta1();
     double b2 = s.beta2();
     double c1 = 1 - s.beta1();
@@ -58,6 +63,10 @@ final class OptimizerKernels {
       double vi = v[i] * b2 + (c2 * gi) * gi;
       m[i] = mi;
       v[i] = vi;
+      if (vMax != null) {
+        vi = Math.max(vMax[i], vi);
+        vMax[i] = vi;
+      }
       double denom = Math.sqrt(vi) / sqrtBc2 + eps;
       p[i] = pi + (mi / denom) * negStep;
     }
