@@ -39,6 +39,15 @@ public final class Losses {
   }
 
   /**
+   * Cross-entropy with PyTorch's options (class weights, an ignored label, label smoothing, the
+   * reduction), configured fluently: {@code Losses.crossEntropy().labelSmoothing(0.1).apply(logits,
+   * labels)}. Without options it is {@link #softmaxCrossEntropy(Tensor, Tensor)}.
+   */
+  public static CrossEntropy crossEntropy() {
+    return CrossEntropy.DEFAULT;
+  }
+
+  /**
    * The fused op: per-row -log softmax(x)[y] in one pass, with the VJP g (softmax(x) - onehot(y))
    * in one pass too; when the backward is itself recorded (second derivatives), the VJP is written
    * with tensor ops instead, so that it can be differentiated.
@@ -137,8 +146,7 @@ public final class Losses {
 
   // ---- validation ----------------------------------------------------------------------------
 
-  private static void checkArgs(String loss, Tensor prediction, Tensor target,
-      Reduction reduction) {
+  static void checkArgs(String loss, Tensor prediction, Tensor target, Reduction reduction) {
     if (prediction == null || target == null || reduction == null) {
       throw new IllegalArgumentException(loss + ": prediction, target and reduction must not be "
           + "null");
@@ -157,6 +165,11 @@ public final class Losses {
   }
 
   private static void checkLabels(String loss, Tensor scores, Tensor labels) {
+    checkLabels(loss, scores, labels, null);
+  }
+
+  /** As above; labels equal to {@code ignored} (when not null) are allowed too. */
+  static void checkLabels(String loss, Tensor scores, Tensor labels, Long ignored) {
     if (scores.rank() != 2) {
       throw new IllegalArgumentException(
           loss + ": scores must be [batch, classes], got shape " + scores.shape());
@@ -175,7 +188,7 @@ public final class Losses {
     int classes = scores.size(1);
     long[] l = labels.toLongArray();
     for (int i = 0; i < l.length; i++) {
-      if (l[i] < 0 || l[i] >= classes) {
+      if ((l[i] < 0 || l[i] >= classes) && (ignored == null || l[i] != ignored)) {
         throw new IllegalArgumentException(loss + ": label " + l[i] + " at index " + i
             + " is out of range for " + classes + " classes");
       }

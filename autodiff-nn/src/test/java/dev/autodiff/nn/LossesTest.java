@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autodiff.core.DType;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Tensor;
 import org.junit.jupiter.api.Test;
@@ -127,6 +128,86 @@ class LossesTest {
     assertArrayEquals(new double[] {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY},
         Losses.bceWithLogits(inf, Tensor.of(new double[] {0, 1}), Reduction.NONE)
             .toDoubleArray());
+  }
+
+  // ---- crossEntropy() options, against torch.nn.functional.cross_entropy 2.13 (float64) -----
+
+  private static final double[] CE_LOGITS = {1.0, -0.5, 2.0, 0.3, 0.8, -1.2, -2.0, 0.1, 0.4,
+      1.5, 1.5, -0.7};
+  private static final Tensor CE_WEIGHTS = Tensor.of(new double[] {0.2, 1.0, 3.0});
+
+  /** Checks loss values and the logits' gradient (of the loss, or of its sum for NONE). */
+  private static void assertCrossEntropy(CrossEntropy ce, Tensor target, double[] loss,
+      double[] grad) {
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3).requiresGrad();
+    Tensor l = ce.apply(x, target);
+    assertArrayEquals(loss, l.toDoubleArray(), 1e-14, ce.toString());
+    l.sum().backward();
+    assertArrayEquals(grad, x.grad().toDoubleArray(), 1e-14, ce + " gradient");
+  }
+
+  @Test
+  void crossEntropyOptionsMatchPyTorch() {
+    Tensor y = Tensor.of(new long[] {0, 2, 1, 2});
+    Tensor withIgnored = Tensor.of(new long[] {0, -100, 1, 2});
+    assertCrossEntropy(Losses.crossEntropy().labelSmoothing(0.1), y,
+        new double[] {1.8980132144282023},
+        new double[] {-0.169904287924577, 0.005819599726784487, 0.16408468819779257,
+            0.07871852363760039, 0.1351909149085903, -0.21390943854619068,
+            0.004049435101526206, -0.13221354230629095, 0.12816410720476473,
+            0.11010499617625602, 0.11010499617625602, -0.22020999235251204});
+    assertCrossEntropy(Losses.crossEntropy().classWeights(CE_WEIGHTS), y,
+        new double[] {2.456324885534941},
+        new double[] {-0.020730106065693744, 0.001572548117790869, 0.01915755794790288,
+            0.14508642828488955, 0.23920708040320607, -0.3842935086880956,
+            0.006879315797144189, -0.08271122720719867, 0.07583191141005448,
+            0.1973972158493156, 0.1973972158493156, -0.39479443169863115});
+    CrossEntropy all = Losses.crossEntropy().classWeights(CE_WEIGHTS).labelSmoothing(0.2)
+        .ignoreIndex(-100);
+    double[] sumGrad = {-0.061698213413922245, -0.0417575044808593, 0.10345571789478161, 0, 0,
+        0, 0.04016022630525988, -0.42982916942984356, 0.38966894312458367, 1.2563255590094649,
+        1.2029922256761314, -2.459317784685596};
+    assertCrossEntropy(all, withIgnored, new double[] {2.1836162530635654},
+        new double[] {-0.014690050812838631, -0.009942262971633167, 0.02463231378447181, 0, 0,
+            0, 0.009561958644109494, -0.10234027843567704, 0.09277831979156752,
+            0.29912513309749156, 0.2864267203990789, -0.5855518534965704});
+    assertCrossEntropy(all.reduction(Reduction.SUM), withIgnored,
+        new double[] {9.171188262866975}, sumGrad);
+    assertCrossEntropy(all.reduction(Reduction.NONE), withIgnored,
+        new double[] {0.5034771740151804, 0, 0.9455674583736454, 7.72214363047815}, sumGrad);
+    assertCrossEntropy(Losses.crossEntropy().ignoreIndex(1), y,
+        new double[] {2.291188156776601},
+        new double[] {-0.2487612727883249, 0.018870577413490425, 0.22989069537483453,
+            0.11606914262791163, 0.19136566432256485, -0.3074348069504765, 0, 0, 0,
+            0.15791777267945245, 0.15791777267945245, -0.3158355453589049});
+    Tensor probs = Tensor.of(new double[] {0.7, 0.2, 0.1, 0, 0, 1, 0.5, 0.5, 0, 0.1, 0.1, 0.8},
+        4, 3);
+    assertCrossEntropy(Losses.crossEntropy().classWeights(CE_WEIGHTS).labelSmoothing(0.3),
+        probs, new double[] {3.5239788019208986},
+        new double[] {0.02555641141480048, -0.04771525410381773, 0.022158842689017275,
+            0.214370679566753, 0.3366811055696476, -0.5510517851364005, -0.012098474514717988,
+            -0.0275593755372844, 0.039657850052002355, 0.2501693116489431,
+            0.21616931164894312, -0.4663386232978862});
+    assertTrue(Double.isNaN(Losses.crossEntropy().ignoreIndex(-100)
+        .apply(Tensor.of(CE_LOGITS, 4, 3), Tensor.full(-100, DType.INT64, 4)).item()));
+  }
+
+  @Test
+  void crossEntropyWithoutOptionsIsTheFusedLossAndBadOptionsAreNamed() {
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3);
+    Tensor y = Tensor.of(new long[] {0, 2, 1, 2});
+    assertEquals(Losses.softmaxCrossEntropy(x, y).item(), Losses.crossEntropy().apply(x, y).item());
+    assertThrows(IllegalArgumentException.class,
+        () -> Losses.crossEntropy().labelSmoothing(1.5));
+    assertThrows(IllegalArgumentException.class,
+        () -> Losses.crossEntropy().classWeights(Tensor.of(new long[] {1, 2, 3})));
+    IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
+        () -> Losses.crossEntropy().classWeights(Tensor.of(new double[] {1, 2})).apply(x, y));
+    assertTrue(few.getMessage().contains("2 class weights for 3 classes"), few.getMessage());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> Losses.crossEntropy().ignoreIndex(-100).apply(x, Tensor.of(new long[] {0, 3, 1,
+            -100})));
+    assertTrue(bad.getMessage().contains("label 3"), bad.getMessage());
   }
 
   @Test

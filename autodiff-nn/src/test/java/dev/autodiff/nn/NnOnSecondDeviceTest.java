@@ -278,6 +278,11 @@ class NnOnSecondDeviceTest {
     cases.put("huber delta 0.3", (p, r, red, d) -> Losses.huber(p, target(r, d), 0.3, red));
     cases.put("bceWithLogits", (p, r, red, d) -> Losses.bceWithLogits(p,
         Tensor.rand(r, 6, 3).to(d).requiresGrad(), red));
+    cases.put("crossEntropy with every option", (p, r, red, d) -> Losses.crossEntropy()
+        .classWeights(Tensor.rand(r, 3).add(0.5).to(d)).labelSmoothing(0.1).ignoreIndex(1)
+        .reduction(red).apply(p, labels(r, d)));
+    cases.put("crossEntropy probabilities, smoothed", (p, r, red, d) -> Losses.crossEntropy()
+        .labelSmoothing(0.2).reduction(red).apply(p, Tensor.randn(r, 6, 3).to(d).softmax(1)));
     List<Arguments> out = new ArrayList<>();
     for (Reduction red : Reduction.values()) {
       cases.forEach((name, c) -> out.add(Arguments.of(name, red, c)));
