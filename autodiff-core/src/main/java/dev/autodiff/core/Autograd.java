@@ -169,7 +169,7 @@ public final class Autograd {
     try {
       for (int i = 0; i < outputs.size(); i++) {
         Tensor out = outputs.get(i);
-        Tensor seed = seedFor(out, seeds == null ? null : seeds.get(i));
+        Tensor seed = seedFor(out, seeds == null ? null : seeds.get(i), inputs == null);
         if (out.node == null) {
           leafGrads.merge(out, seed, Tensor::add);
         } else {
@@ -242,37 +242,41 @@ public final class Autograd {
     return results;
   }
 
-  private static Tensor seedFor(Tensor out, Tensor seed) {
+  /** The cotangent an output starts from; errors name backward, or grad for Autograd.grad. */
+  private static Tensor seedFor(Tensor out, Tensor seed, boolean backward) {
+    String op = backward ? "backward" : "grad";
     if (out == null) {
-      throw new IllegalArgumentException("backward: output is null");
+      throw new IllegalArgumentException(op + ": output is null");
     }
-    out.checkOpen("backward");
+    out.checkOpen(op);
     if (!out.tracked() && out.historyReleased) {
-      throw new IllegalStateException("backward: the tensor of shape " + out.shape()
+      throw new IllegalStateException(op + ": the tensor of shape " + out.shape()
           + " has no history: it was kept past the scope it was computed in, and a closing"
           + " scope releases its tape entries (keep() carries values, not history); call"
-          + " backward inside that scope");
+          + " " + op + " inside that scope");
     }
     if (!out.tracked()) {
-      throw new IllegalStateException("backward: the tensor of shape " + out.shape()
+      throw new IllegalStateException(op + ": the tensor of shape " + out.shape()
           + " does not require gradients and has no recorded history (was it computed inside "
           + "noGrad(), or from inputs without requiresGrad()?)");
     }
     if (seed == null) {
       if (out.numel() != 1) {
-        throw new IllegalArgumentException("backward: the output has shape " + out.shape()
+        throw new IllegalArgumentException(op + ": the output has shape " + out.shape()
             + "; a seed is needed for an output with more than one element (pass "
-            + "backward(seed) with a cotangent of that shape)");
+            + (backward ? "backward(seed)" : "Autograd.grad(outputs, seeds, inputs, retainGraph, "
+                + "createGraph)")
+            + " with a cotangent of that shape)");
       }
       return out.onesLike();
     }
-    seed.checkOpen("backward");
+    seed.checkOpen(op);
     if (!seed.shape().equals(out.shape())) {
-      throw new IllegalArgumentException("backward: seed shape " + seed.shape()
+      throw new IllegalArgumentException(op + ": seed shape " + seed.shape()
           + " does not match output shape " + out.shape());
     }
     if (!seed.device().equals(out.device())) {
-      throw new IllegalArgumentException("backward: seed is on " + seed.device()
+      throw new IllegalArgumentException(op + ": seed is on " + seed.device()
           + " but the output is on " + out.device());
     }
     return seed.to(out.dtype());

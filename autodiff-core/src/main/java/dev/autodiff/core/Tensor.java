@@ -957,6 +957,9 @@ public final class Tensor implements AutoCloseable {
     for (int i = 0; i < d.length; i++) {
       if (d[i] == -1 && i >= off) {
         d[i] = shape.size(i - off);
+      } else if (d[i] < 0) {
+        throw new IllegalArgumentException("expand: size " + d[i] + " at position " + i + " of "
+            + Arrays.toString(newShape) + " is negative (-1 keeps an existing axis's size)");
       }
     }
     Shape target = Shape.of(d);

@@ -412,6 +412,19 @@ class ErrorsTest {
   }
 
   @Test
+  void gradAndExpandNameThemselvesAndTheFix() {
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    assertThrowsNaming(IllegalArgumentException.class, () -> Autograd.grad(x.mul(2), x, false),
+        "grad:", "[2]", "seeds");
+    assertThrowsNaming(IllegalArgumentException.class, () -> x.mul(2).backward(),
+        "backward:", "[2]", "backward(seed)");
+    assertThrowsNaming(IllegalArgumentException.class, () -> m23().expand(-2, 3),
+        "expand:", "-2", "position 0");
+    assertThrowsNaming(IllegalArgumentException.class, () -> m23().expand(2, 2, -3),
+        "expand:", "-3");
+  }
+
+  @Test
   void arithmeticWithAConstantOnAClosedTensorNamesTheMethodCalled() {
     Tensor x = m23();
     x.close();

@@ -137,11 +137,18 @@ public final class Losses {
 
   /** {@link #bceWithLogits(Tensor, Tensor)} with the given reduction. */
   public static Tensor bceWithLogits(Tensor logits, Tensor target, Reduction reduction) {
-    checkArgs("bceWithLogits", logits, target, reduction);
-    sameShape("bceWithLogits", logits, target);
-    Tensor positive = target.neg().add(1).mul(logits).add(logits.neg().softplus());
-    Tensor otherwise = logits.softplus().sub(target.mul(logits));
-    return reduction.apply(Tensor.where(logits.gt(0), positive, otherwise));
+    if (reduction == null) {
+      checkArgs("bceWithLogits", logits, target, null);
+    }
+    return BceWithLogits.DEFAULT.reduction(reduction).apply(logits, target);
+  }
+
+  /**
+   * Binary cross-entropy with PyTorch's options, configured fluently: {@code
+   * Losses.bceWithLogits().posWeight(p).weight(w).reduction(r).apply(logits, target)}.
+   */
+  public static BceWithLogits bceWithLogits() {
+    return BceWithLogits.DEFAULT;
   }
 
   // ---- validation ----------------------------------------------------------------------------

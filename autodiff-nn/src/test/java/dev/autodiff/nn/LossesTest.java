@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Tensor;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class LossesTest {
@@ -208,6 +209,48 @@ class LossesTest {
         () -> Losses.crossEntropy().ignoreIndex(-100).apply(x, Tensor.of(new long[] {0, 3, 1,
             -100})));
     assertTrue(bad.getMessage().contains("label 3"), bad.getMessage());
+  }
+
+  @Test
+  void bceWithLogitsOptionsMatchPyTorch() {
+    // torch.nn.functional.binary_cross_entropy_with_logits 2.13, float64, reduction none
+    double[] loss = {8.33276631892055e-11, 0.9481539683602134, 3.0919344253988363,
+        0.6293552444685271, 7.500000000000023, 0.1316412336690156, 2.0794415416798357,
+        0.6599569940662138, 1.9900000033029934};
+    // element 0 exactly, -6 sigmoid(-25): torch's -8.332801115784605e-11 is 4e-6 off
+    double[] gx = {-6 / (1 + Math.exp(25)), 0.7550813375962908, 1.1258332793491292,
+        -0.17555748318834097, -0.2499999999999766, 0.11573760825049119, -1.5,
+        0.37248126873104603, 0.09999999669700599};
+    double[] gt = {-49.99999999994445, 0.025923015819893314, -3.8730719889570278,
+        0.4043552444685271, 7.499999999999976, 0.9658206168345078, 1.3862943611198904,
+        -0.4221983300367854, -19.899999998861034};
+    BceWithLogits bce = Losses.bceWithLogits().posWeight(Tensor.of(new double[] {3, 0.5, 1.5}))
+        .weight(Tensor.of(new double[] {2, 0.5, 1}, 3, 1));
+    for (Reduction red : Reduction.values()) {
+      Tensor x = Tensor.of(new double[] {25, -0.5, 2, 0.3, -30, -1.2, 0, 0.1, 19.9}, 3, 3)
+          .requiresGrad();
+      Tensor t = Tensor.of(new double[] {1, 0, 0.3, 0.5, 1, 0, 1, 0.2, 0.9}, 3, 3)
+          .requiresGrad();
+      Tensor l = bce.reduction(red).apply(x, t);
+      double scale = red == Reduction.MEAN ? 1.0 / 9 : 1;
+      double total = Arrays.stream(loss).sum();
+      if (red == Reduction.NONE) {
+        assertArrayEquals(loss, l.toDoubleArray(), 1e-13, "loss");
+      } else {
+        assertEquals(total * scale, l.item(), 1e-13, red.toString());
+      }
+      l.sum().backward();
+      double[] gotX = x.grad().toDoubleArray();
+      double[] gotT = t.grad().toDoubleArray();
+      for (int i = 0; i < 9; i++) {
+        assertEquals(gx[i] * scale, gotX[i], 1e-12 * Math.max(1e-10, Math.abs(gx[i])), red + " x");
+        assertEquals(gt[i] * scale, gotT[i], 1e-12 * Math.abs(gt[i]), red + " target");
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> Losses.bceWithLogits()
+        .posWeight(Tensor.of(new double[] {1, 2})).apply(Tensor.zeros(3, 3), Tensor.zeros(3, 3)));
+    assertThrows(IllegalArgumentException.class,
+        () -> Losses.bceWithLogits().weight(Tensor.of(new long[] {1})));
   }
 
   @Test

@@ -281,6 +281,9 @@ class NnOnSecondDeviceTest {
     cases.put("crossEntropy with every option", (p, r, red, d) -> Losses.crossEntropy()
         .classWeights(Tensor.rand(r, 3).add(0.5).to(d)).labelSmoothing(0.1).ignoreIndex(1)
         .reduction(red).apply(p, labels(r, d)));
+    cases.put("bceWithLogits with posWeight and weight", (p, r, red, d) -> Losses.bceWithLogits()
+        .posWeight(Tensor.rand(r, 3).add(0.5).to(d)).weight(Tensor.rand(r, 6, 1).to(d))
+        .reduction(red).apply(p, Tensor.rand(r, 6, 3).to(d).requiresGrad()));
     cases.put("crossEntropy probabilities, smoothed", (p, r, red, d) -> Losses.crossEntropy()
         .labelSmoothing(0.2).reduction(red).apply(p, Tensor.randn(r, 6, 3).to(d).softmax(1)));
     List<Arguments> out = new ArrayList<>();
