@@ -71,8 +71,8 @@ public final class Fused {
   /**
    * The gradient of {@link #crossEntropy} for the logits, {@code (softmax(logits) -
    * onehot(labels)) scale}, with {@code scale} a scalar or one value per row; not recorded. The
-   * labels are meant to be those {@link #crossEntropy} accepted: the CPU checks them again, a GPU
-   * does not (a label out of range there leaves its row without the -1).
+   * labels are checked again (on a GPU for free when they are those {@link #crossEntropy}
+   * accepted, unchanged since).
    *
    * @throws IllegalArgumentException on shapes, dtypes or devices that do not fit
    */

@@ -101,9 +101,51 @@ public final class Op {
    * unrecorded op (inference, backward without createGraph) allocates no context.
    */
   Tensor run(OpContext ctx, Tensor... inputs) {
+    Storage[] held = pin(inputs);
+    try {
+      return runPinned(ctx, inputs);
+    } finally {
+      unpinAll(held);
+    }
+  }
+
+  /**
+   * Holds the inputs' device storages for the op (heap storages need no holding): closing an
+   * input on another thread mid-op then cannot free memory the op's kernels still use. Null when
+   * none is native.
+   */
+  private Storage[] pin(Tensor[] inputs) {
+    Storage[] held = null;
+    try {
+      for (int i = 0; i < inputs.length; i++) {
+        Storage s = inputs[i].pin(name);
+        if (s.isNative()) {
+          if (held == null) {
+            held = new Storage[inputs.length];
+          }
+          held[i] = s;
+        }
+      }
+    } catch (RuntimeException e) {
+      unpinAll(held);
+      throw e;
+    }
+    return held;
+  }
+
+  private static void unpinAll(Storage[] held) {
+    if (held != null) {
+      for (Storage s : held) {
+        if (s != null) {
+          Tensor.unpin(s);
+        }
+      }
+    }
+  }
+
+  private Tensor runPinned(OpContext ctx, Tensor[] inputs) {
     boolean tracked = false;
     for (Tensor t : inputs) {
-      t.checkOpen(name);
       tracked |= t.tracked();
     }
     ThreadState state = ThreadState.get();

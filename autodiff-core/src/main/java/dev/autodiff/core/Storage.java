@@ -53,13 +53,36 @@ public abstract class Storage {
   /** Releases the memory; called once, when the last owner lets go. */
   protected abstract void free();
 
-  final void retain() {
-    OWNERS.getAndAdd(this, 1);
+  /**
+   * Takes one more ownership, unless the last owner has let go already (then false: the memory
+   * is freed, or about to be). Owners count up from 0; -1 marks a freed storage for good.
+   */
+  final boolean tryRetain() {
+    for (;;) {
+      int n = (int) OWNERS.getVolatile(this);
+      if (n < 0) {
+        return false;
+      }
+      if (OWNERS.compareAndSet(this, n, n + 1)) {
+        return true;
+      }
+    }
   }
 
+  /** Lets go of one ownership; the last one frees the memory. */
   final void release() {
-    if ((int) OWNERS.getAndAdd(this, -1) == 1) {
-      free();
+    for (;;) {
+      int n = (int) OWNERS.getVolatile(this);
+      if (n <= 0) {
+        return; // freed already, or never owned: nothing to let go
+      }
+      int next = n == 1 ? -1 : n - 1;
+      if (OWNERS.compareAndSet(this, n, next)) {
+        if (next < 0) {
+          free();
+        }
+        return;
+      }
     }
   }
 }

@@ -57,7 +57,10 @@ public final class Tensor implements AutoCloseable {
     this.backend = backend;
     this.device = device;
     if (storage.isNative()) {
-      storage.retain();
+      if (!storage.tryRetain()) { // a view made while another thread closed its tensor
+        throw new IllegalStateException("tensor of shape " + shape + ": its storage was freed "
+            + "(the tensor it shares was closed meanwhile) and cannot be used");
+      }
       cleanable = CLEANER.register(this, new Release(storage));
     }
     ThreadState state = ThreadState.get();
@@ -330,41 +333,32 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException("item: tensor of shape " + shape + " has "
           + shape.numel() + " elements; item() needs exactly one");
     }
-    try {
-      return dtype == DType.INT64 ? backend.toLongArray(storage)[0]
-          : backend.toDoubleArray(storage)[0];
-    } finally {
-      Reference.reachabilityFence(this); // a device storage must outlive the copy
-    }
+    return withStorage("item", s -> dtype == DType.INT64 ? (double) backend.toLongArray(s)[0]
+        : backend.toDoubleArray(s)[0]);
   }
 
   /** The elements in row-major order, converted to float. */
   public float[] toFloatArray() {
-    checkOpen("toFloatArray");
-    try {
-      return backend.toFloatArray(storage);
-    } finally {
-      Reference.reachabilityFence(this); // a device storage must outlive the copy
-    }
+    return withStorage("toFloatArray", backend::toFloatArray);
   }
 
   /** The elements in row-major order, converted to double. */
   public double[] toDoubleArray() {
-    checkOpen("toDoubleArray");
-    try {
-      return backend.toDoubleArray(storage);
-    } finally {
-      Reference.reachabilityFence(this); // a device storage must outlive the copy
-    }
+    return withStorage("toDoubleArray", backend::toDoubleArray);
   }
 
   /** The elements in row-major order, converted to long (truncating floats). */
   public long[] toLongArray() {
-    checkOpen("toLongArray");
+    return withStorage("toLongArray", backend::toLongArray);
+  }
+
+  /** {@code read} of this tensor's storage, held so that a close() meanwhile cannot free it. */
+  private <T> T withStorage(String op, java.util.function.Function<Storage, T> read) {
+    Storage s = pin(op);
     try {
-      return backend.toLongArray(storage);
+      return read.apply(s);
     } finally {
-      Reference.reachabilityFence(this); // a device storage must outlive the copy
+      unpin(s);
     }
   }
 
@@ -411,13 +405,13 @@ public final class Tensor implements AutoCloseable {
     Storage s;
     switch (dtype) {
       case FLOAT32:
-        s = b.fromFloats(target, backend.toFloatArray(storage));
+        s = b.fromFloats(target, backend.toFloatArray(storage()));
         break;
       case FLOAT64:
-        s = b.fromDoubles(target, backend.toDoubleArray(storage));
+        s = b.fromDoubles(target, backend.toDoubleArray(storage()));
         break;
       default:
-        s = b.fromLongs(target, backend.toLongArray(storage));
+        s = b.fromLongs(target, backend.toLongArray(storage()));
     }
     return new Tensor(s, shape, dtype, b, target);
   }
@@ -883,7 +877,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   Tensor view(Shape newShape) {
-    return new Tensor(storage, newShape, dtype, backend, device);
+    return new Tensor(storage(), newShape, dtype, backend, device);
   }
 
   /** A new tensor sharing this one's storage, with no history. */
@@ -1546,16 +1540,25 @@ public final class Tensor implements AutoCloseable {
           "copyFrom: source shape " + src.shape + " does not match shape " + shape);
     }
     checkSameDevice("copyFrom", src);
-    Storage values = src.dtype == dtype ? src.storage() : backend.cast(src.storage(), dtype);
+    Storage from = src.pin("copyFrom"); // neither may be freed by a close() meanwhile
     try {
-      if (values != storage) {
-        backend.copyInto(values, storage);
+      Storage to = pin("copyFrom");
+      try {
+        Storage values = src.dtype == dtype ? from : backend.cast(from, dtype);
+        try {
+          if (values != to) {
+            backend.copyInto(values, to);
+          }
+        } finally {
+          if (values != from) {
+            values.free(); // the cast's copy, owned by no tensor
+          }
+        }
+      } finally {
+        unpin(to);
       }
     } finally {
-      if (values != src.storage()) {
-        values.free(); // the cast's copy, owned by no tensor
-      }
-      Reference.reachabilityFence(src);
+      unpin(from);
     }
     return this;
   }
@@ -1601,6 +1604,28 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException(op + ": " + what + " must not be null");
     }
     return value;
+  }
+
+  /**
+   * The storage, held for the duration of an op (until {@link #unpin}): a close() of this tensor
+   * on another thread meanwhile then cannot free the memory, which a device's allocator would hand
+   * to the next tensor while the op still reads or writes it.
+   *
+   * @throws IllegalStateException naming {@code op} when this tensor is closed
+   */
+  Storage pin(String op) {
+    Storage s = storage;
+    if (s == null || s.isNative() && !s.tryRetain()) {
+      throw closed(op);
+    }
+    return s;
+  }
+
+  /** Lets go of a storage {@link #pin} held. */
+  static void unpin(Storage s) {
+    if (s.isNative()) {
+      s.release();
+    }
   }
 
   Storage storage() {

@@ -67,10 +67,11 @@ class FusedTest {
         () -> Fused.crossEntropyBackward(x, LABELS, Tensor.ones(3)));
     Tensor bad = Tensor.of(new long[] {0, 4, 2, 5, 1, -1, 0});
     e = assertThrows(IllegalArgumentException.class, () -> Fused.crossEntropy(x, bad));
-    assertEquals("crossEntropy: index 5 is out of range for an axis of size 5", e.getMessage());
+    assertEquals("crossEntropy: index 5 at position 3 is out of range for an axis of size 5",
+        e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> Fused.crossEntropyBackward(x, bad, Tensor.scalar(1.0)));
-    assertEquals("crossEntropyBackward: index 5 is out of range for an axis of size 5",
-        e.getMessage());
+    assertEquals("crossEntropyBackward: index 5 at position 3 is out of range for an axis of "
+        + "size 5", e.getMessage());
   }
 }

@@ -14,7 +14,9 @@ import java.util.Map;
  * class, without splitting. Blocks go back to the cache, never to the driver, when tensors are
  * freed (this may run on the Cleaner's thread); work already queued on the one stream that still
  * reads a block is ordered before any later use of it. When the driver is out of memory the cache
- * is released and the allocation retried once.
+ * is released and the allocation retried; if that fails too, the garbage collector gets a chance
+ * to find tensors nobody closed but nobody uses any more (their Cleaner gives their blocks back),
+ * and the allocation is tried a last time.
  */
 final class CachingAllocator {
   static final long MIN_BLOCK = 512;
@@ -66,6 +68,11 @@ final class CachingAllocator {
       b = memory.allocate(size);
     }
     if (b == null) {
+      collectUnreachableTensors();
+      releaseCache();
+      b = memory.allocate(size);
+    }
+    if (b == null) {
       long[] info = memory.info();
       throw new IllegalStateException(String.format(
           "%s is out of memory: %d bytes (%.1f MiB) requested, %.1f MiB in use by tensors,"
@@ -77,6 +84,29 @@ final class CachingAllocator {
       inUse(size);
     }
     return b;
+  }
+
+  /**
+   * Runs the garbage collector and waits while the Cleaner gives back the blocks of tensors it
+   * found unreachable: until the count in use has fallen and then stayed put for 30 ms, or for
+   * half a second when nothing is given back (the allocation is about to fail anyway).
+   */
+  private void collectUnreachableTensors() {
+    long last = bytesInUse();
+    boolean fell = false;
+    System.gc();
+    for (int quiet = 0, polls = 0; !(fell && quiet >= 3) && polls < 50; polls++) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long now = bytesInUse();
+      fell |= now < last;
+      quiet = now < last ? 0 : quiet + 1;
+      last = now;
+    }
   }
 
   private void inUse(long size) {

@@ -556,7 +556,9 @@ public final class CudaBackend implements Backend {
     CudaStorage x = cuda(logits);
     CudaStorage l = cuda(labels);
     CudaStorage k = cuda(scale);
-    // The forward checked these labels: checking again would wait for the stream once more.
+    // Free when the labels are those the forward checked (their range is known); labels changed
+    // in place since are checked again, as the CPU does.
+    checkIndices("crossEntropyBackward", l, rows, classes);
     CudaContext c = x.context();
     return produce(c, x.dtype(), x.size(), out -> {
       if (x.size() > 0) {
@@ -835,8 +837,8 @@ public final class CudaBackend implements Backend {
       if (at[0] != -1) {
         long[] value = new long[1];
         c.download(index, at[0], 1, 8, (b, from, k) -> b.asLongBuffer().get(value, from, k));
-        throw new IllegalArgumentException(
-            op + ": index " + value[0] + " is out of range for an axis of size " + n);
+        throw new IllegalArgumentException(op + ": index " + value[0] + " at position " + at[0]
+            + " is out of range for an axis of size " + n);
       }
       if (count == index.size()) {
         index.range(new ValueRange(0, n - 1)); // the next check of these indices is free

@@ -145,6 +145,20 @@ class CachingAllocatorTest {
   }
 
   @Test
+  void blocksOfUnreachableHoldersAreCollectedBeforeGivingUp() {
+    FakeMemory mem = new FakeMemory(8192);
+    CachingAllocator a = new CachingAllocator(mem, "fake:0");
+    // A holder nobody closes nor references, as a tensor dropped without close(): only its
+    // Cleaner gives its block back, once the garbage collector has found it.
+    java.lang.ref.Cleaner cleaner = java.lang.ref.Cleaner.create();
+    DeviceBlock held = a.allocate(8192);
+    cleaner.register(new Object(), () -> a.release(held));
+    DeviceBlock next = a.allocate(8192); // fits only once the holder is collected
+    assertEquals(8192, next.bytes);
+    assertEquals(8192, a.stats().bytesInUse());
+  }
+
+  @Test
   void peakAndReservedBytesFollowTheBlocks() {
     FakeMemory mem = new FakeMemory(1 << 20);
     CachingAllocator a = new CachingAllocator(mem, "fake:0");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
+import dev.autodiff.core.Fused;
 import dev.autodiff.core.ParameterUpdates;
 import dev.autodiff.core.SgdStep;
 import dev.autodiff.core.Tensor;
@@ -98,6 +99,25 @@ class CudaHostWaitsTest {
   }
 
   @Test
+  void labelsChangedBetweenALossAndItsBackwardAreCheckedAgain() {
+    Device gpu = Gpu.device();
+    try (var s = Tensors.scope()) {
+      Tensor x = Tensor.randn(new Random(2), 3, 3).to(gpu);
+      Tensor y = Tensor.of(new long[] {0, 1, 2}).to(gpu);
+      Fused.crossEntropy(x, y);
+      Tensor one = Tensor.scalar(1).to(gpu);
+      long before = waits(gpu);
+      Fused.crossEntropyBackward(x, y, one); // the labels the forward checked: no wait
+      assertEquals(before, waits(gpu));
+      y.copyFrom(Tensor.of(new long[] {0, 100_000_000, -5}).to(gpu));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Fused.crossEntropyBackward(x, y, one));
+      assertEquals("crossEntropyBackward: index 100000000 at position 1 is out of range for an "
+          + "axis of size 3", e.getMessage());
+    }
+  }
+
+  @Test
   void overwrittenIndicesAreCheckedAgain() {
     Device gpu = Gpu.device();
     try (var s = Tensors.scope()) {
@@ -107,7 +127,7 @@ class CudaHostWaitsTest {
       idx.copyFrom(Tensor.of(new double[] {4, 5, 0}).to(gpu).to(DType.INT64));
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> x.indexSelect(1, idx));
-      assertEquals("indexSelect: index 5 is out of range for an axis of size 5", e.getMessage());
+      assertEquals("indexSelect: index 5 at position 1 is out of range for an axis of size 5", e.getMessage());
       idx.copyFrom(Tensor.of(new long[] {4, 3, 0}).to(gpu));
       long before = waits(gpu);
       Tensor picked = x.indexSelect(1, idx);

@@ -416,19 +416,47 @@ class CudaOpsTest {
   }
 
   @Test
+  void closingATensorWhileAnotherThreadUsesItNeverGivesWrongValues() throws Exception {
+    // The op holds its inputs' device memory: a racing close() makes it fail as closed, or
+    // lets it finish with the right values, but never lets it read a newer tensor's memory.
+    Device gpu = Gpu.device();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      int wrong = 0;
+      for (int round = 0; round < 150; round++) {
+        Tensor x = Tensor.full(1.0, 100, 100).to(gpu);
+        java.util.concurrent.Future<Double> sum = pool.submit(() -> x.mul(1).sum().item());
+        x.close();
+        Tensor other = Tensor.full(7.0, 100, 100).to(gpu);
+        try {
+          double v = sum.get();
+          wrong += v == 10_000.0 ? 0 : 1;
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertTrue(e.getCause() instanceof IllegalStateException, e.getCause().toString());
+          assertTrue(e.getCause().getMessage().contains("closed"), e.getCause().getMessage());
+        }
+        other.close();
+      }
+      assertEquals(0, wrong, "sums that read another tensor's memory");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void outOfRangeIndicesFailAsOnTheCpu() {
     Device gpu = Gpu.device();
     Tensor x = Tensor.ones(3, 4).to(gpu);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> x.indexSelect(0, Tensor.of(new long[] {0, 7}).to(gpu)));
-    assertEquals("indexSelect: index 7 is out of range for an axis of size 3", e.getMessage());
+    assertEquals("indexSelect: index 7 at position 1 is out of range for an axis of size 3", e.getMessage());
     assertThrows(IllegalArgumentException.class,
         () -> Tensor.of(new long[] {-1}).to(gpu).oneHot(3));
     assertThrows(IllegalArgumentException.class,
         () -> x.gather(1, Tensor.of(new long[] {4, 0, 0}, 3, 1).to(gpu)));
     IllegalArgumentException ce = assertThrows(IllegalArgumentException.class,
         () -> Fused.crossEntropy(x, Tensor.of(new long[] {0, 4, 1}).to(gpu)));
-    assertEquals("crossEntropy: index 4 is out of range for an axis of size 4", ce.getMessage());
+    assertEquals("crossEntropy: index 4 at position 1 is out of range for an axis of size 4", ce.getMessage());
     // The device still works after the failures.
     assertEquals(12.0, x.sum().item());
   }

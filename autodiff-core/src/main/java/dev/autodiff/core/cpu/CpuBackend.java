@@ -898,7 +898,7 @@ public final class CpuBackend implements Backend {
     CpuStorage y = CpuStorage.allocate(x.dtype(), outer * count * inner);
     for (int i = 0; i < outer; i++) {
       for (int j = 0; j < count; j++) {
-        int from = (int) checkIndex("indexSelect", idx[j], n);
+        int from = (int) checkIndex("indexSelect", idx[j], j, n);
         System.arraycopy(x.array(), (i * n + from) * inner, y.array(), (i * count + j) * inner,
             inner);
       }
@@ -916,7 +916,7 @@ public final class CpuBackend implements Backend {
     int[] offsets = new int[outer * count * inner];
     for (int i = 0, p = 0; i < outer; i++) {
       for (int j = 0; j < count; j++) {
-        int to = (int) checkIndex("indexAdd", idx[j], n);
+        int to = (int) checkIndex("indexAdd", idx[j], j, n);
         for (int t = 0; t < inner; t++) {
           offsets[p++] = (i * n + to) * inner + t;
         }
@@ -950,7 +950,7 @@ public final class CpuBackend implements Backend {
     for (int p = 0; p < idx.length; p++) {
       int i = p / (m * inner);
       int t = p % inner;
-      offsets[p] = (int) ((i * n + checkIndex(op, idx[p], n)) * inner + t);
+      offsets[p] = (int) ((i * n + checkIndex(op, idx[p], p, n)) * inner + t);
     }
     return offsets;
   }
@@ -960,7 +960,7 @@ public final class CpuBackend implements Backend {
     long[] l = cpu(labels).longs();
     CpuStorage y = CpuStorage.allocate(dtype, l.length * classes);
     for (int i = 0; i < l.length; i++) {
-      int c = (int) checkIndex("oneHot", l[i], classes);
+      int c = (int) checkIndex("oneHot", l[i], i, classes);
       switch (dtype) {
         case FLOAT32:
           y.floats()[i * classes + c] = 1f;
@@ -1031,15 +1031,16 @@ public final class CpuBackend implements Backend {
 
   private static long[] checkLabels(String op, long[] labels, int rows, int classes) {
     for (int r = 0; r < rows; r++) {
-      checkIndex(op, labels[r], classes);
+      checkIndex(op, labels[r], r, classes);
     }
     return labels;
   }
 
-  private static long checkIndex(String op, long i, int n) {
+  /** {@code i}, the index at {@code position} of its tensor, checked to lie in [0, n). */
+  private static long checkIndex(String op, long i, long position, int n) {
     if (i < 0 || i >= n) {
-      throw new IllegalArgumentException(
-          op + ": index " + i + " is out of range for an axis of size " + n);
+      throw new IllegalArgumentException(op + ": index " + i + " at position " + position
+          + " is out of range for an axis of size " + n);
     }
     return i;
   }
