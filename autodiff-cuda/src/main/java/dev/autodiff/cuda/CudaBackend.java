@@ -599,10 +599,6 @@ public final class CudaBackend implements Backend {
       if (blas != null && gemm.tryVendor(blas, plan)) {
         return;
       }
-      if (Geometry.tiles(n, 64) > Geometry.MAX_GRID_YZ) {
-        throw new UnsupportedOperationException("matmul on cuda: " + n + " columns need more"
-            + " tiles than a grid's " + Geometry.MAX_GRID_YZ + "; split the product");
-      }
       gemm.run(plan);
     });
   }
@@ -622,6 +618,9 @@ public final class CudaBackend implements Backend {
 
   /** False makes float32 products skip the float4 kernel (tests compare the two). */
   static volatile boolean vectorMatmul = true;
+
+  /** Column tiles one launch of our matmul covers: a grid's y limit (tests make it small). */
+  static volatile int maxColumnTiles = Geometry.MAX_GRID_YZ;
 
   /** One product's operands and sizes, launched as the plan says. */
   private static final class Gemm {
@@ -711,19 +710,32 @@ public final class CudaBackend implements Backend {
     private void launch(int m, int batches, long aAt, long bAt, long yAt, long aStride,
         long bStride) {
       int tile = MatmulPlan.tile(m, n, batches, c.multiprocessors());
-      if (Geometry.tiles(n, tile) > Geometry.MAX_GRID_YZ) {
-        tile = 64; // the caller checked that 64-column tiles fit the grid
+      long columnsPerLaunch = (long) maxColumnTiles * tile;
+      if (n > columnsPerLaunch) {
+        // More column tiles than a grid holds: a launch per slab of columns, each writing its
+        // columns of every row of C (row stride n), reading its columns of B.
+        for (long c0 = 0; c0 < n; c0 += columnsPerLaunch) {
+          int nc = (int) Math.min(columnsPerLaunch, n - c0);
+          launchTiles("matmul_" + type(a.dtype()) + "_" + tile, tile, m, nc, batches, aAt,
+              bAt + (transB ? c0 * ldb : c0), yAt + c0, aStride, bStride);
+        }
+        return;
       }
-      int gridY = Geometry.tiles(n, tile);
       String kernel = "matmul_" + type(a.dtype()) + "_" + tile;
-      if (tile == 128 && w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb, transA, transB,
-          aAt, bAt, aStride, bStride)) {
+      if (tile == 128 && w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb,
+          transA, transB, aAt, bAt, aStride, bStride)) {
         kernel = "matmul_f32_128v";
       }
-      c.launch(kernel, Geometry.tiles(m, tile), gridY, batches, 256, 1, new KernelArgs()
-          .address(a.address() + aAt * w).address(b.address() + bAt * w)
-          .address(y.address() + yAt * w).i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(n)
-          .flag(transA).flag(transB).i64(aStride).i64(bStride).i64((long) m * n));
+      launchTiles(kernel, tile, m, n, batches, aAt, bAt, yAt, aStride, bStride);
+    }
+
+    /** Columns [0, nc) of the product at these offsets; C's rows are n long. */
+    private void launchTiles(String kernel, int tile, int m, int nc, int batches, long aAt,
+        long bAt, long yAt, long aStride, long bStride) {
+      c.launch(kernel, Geometry.tiles(m, tile), Geometry.tiles(nc, tile), batches, 256, 1,
+          new KernelArgs().address(a.address() + aAt * w).address(b.address() + bAt * w)
+              .address(y.address() + yAt * w).i32(m).i32(nc).i32(k).i32(lda).i32(ldb).i32(n)
+              .flag(transA).flag(transB).i64(aStride).i64(bStride).i64((long) m * n));
     }
   }
 

@@ -249,6 +249,32 @@ class CudaOpsTest {
 
   @ParameterizedTest
   @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void productsWiderThanAGridAreLaunchedInSlabsOfColumns(DType t) {
+    // A grid holds 65535 column tiles; here 2, so 300 columns take three or more launches.
+    int was = CudaBackend.maxColumnTiles;
+    CudaBackend.maxColumnTiles = 2;
+    try {
+      withOurMatmul(() -> {
+        Device gpu = Gpu.device();
+        Tensor a = data(40, t, 2, 3, 5);
+        Tensor b = data(41, t, 5, 300);
+        for (boolean ta : new boolean[] {false, true}) {
+          for (boolean tb : new boolean[] {false, true}) {
+            Tensor x = ta ? a.transpose() : a;
+            Tensor y = tb ? b.transpose() : b;
+            assertMatches(Tensor.matmul(x, ta, y, tb), Tensor.matmul(x.to(gpu), ta, y.to(gpu),
+                tb), "slabs " + ta + " " + tb);
+          }
+        }
+        assertMatches(a.matmul(b), a.to(gpu).matmul(b.to(gpu)), "batched, slabs");
+      });
+    } finally {
+      CudaBackend.maxColumnTiles = was;
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
   void matmulMatchesTheCpuForEveryFlagShapeAndBatch(DType t) {
     matmulCases(t); // through cuBLAS where it is chosen
     withOurMatmul(() -> matmulCases(t));
