@@ -11,8 +11,8 @@ import java.util.function.Supplier;
  */
 final class CudaLayout {
   /** MAX_RANK of kernels.cu. */
-  static final int MAX_RANK = 8;
-  /** The struct's size in ints: rank, dims[8], stride[3][8]. */
+  static final int MAX_RANK = 25;
+  /** The struct's size in ints: rank, dims[MAX_RANK], stride[3][MAX_RANK]. */
   static final int INTS = 1 + MAX_RANK + 3 * MAX_RANK;
 
   private CudaLayout() {}

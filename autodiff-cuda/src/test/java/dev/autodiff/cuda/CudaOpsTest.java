@@ -470,6 +470,18 @@ class CudaOpsTest {
   }
 
   @Test
+  void layoutsOfManyUnmergeableAxesMatchTheCpu() {
+    // nine axes that do not merge: a full reversal, a broadcast against alternating size-1 axes
+    int[] nine = {2, 3, 2, 3, 2, 3, 2, 2, 3};
+    Tensor x = data(50, DType.FLOAT64, nine);
+    same("9-axis permute", v -> v.permute(8, 7, 6, 5, 4, 3, 2, 1, 0), x);
+    Tensor y = data(51, DType.FLOAT64, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1);
+    Tensor z = data(52, DType.FLOAT64, 1, 3, 1, 3, 1, 3, 1, 3, 1, 3);
+    same("10-axis broadcast", Tensor::mul, y, z);
+    same("its backward", (a, b) -> vjp(v -> v.mul(b), a, a.mul(b).onesLike()), y, z);
+  }
+
+  @Test
   void outOfRangeIndicesFailAsOnTheCpu() {
     Device gpu = Gpu.device();
     Tensor x = Tensor.ones(3, 4).to(gpu);
