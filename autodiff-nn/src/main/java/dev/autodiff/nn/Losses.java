@@ -177,6 +177,14 @@ public final class Losses {
 
   /** As above; labels equal to {@code ignored} (when not null) are allowed too. */
   static void checkLabels(String loss, Tensor scores, Tensor labels, Long ignored) {
+    if (scores.isClosed() || labels.isClosed()) {
+      throw new IllegalStateException(loss + ": the " + (scores.isClosed() ? "scores" : "labels")
+          + " tensor was closed and cannot be used");
+    }
+    if (!labels.device().equals(scores.device())) {
+      throw new IllegalArgumentException(loss + ": labels are on " + labels.device()
+          + ", scores on " + scores.device() + "; move both to one device");
+    }
     if (scores.rank() != 2) {
       throw new IllegalArgumentException(
           loss + ": scores must be [batch, classes], got shape " + scores.shape());

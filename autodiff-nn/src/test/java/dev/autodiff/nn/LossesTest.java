@@ -194,6 +194,17 @@ class LossesTest {
   }
 
   @Test
+  void closedLabelsAreNamedByTheLoss() {
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3);
+    Tensor y = Tensor.of(new long[] {0, 2, 1, 2});
+    y.close();
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Losses.softmaxCrossEntropy(x, y));
+    assertTrue(e.getMessage().startsWith("softmaxCrossEntropy: the labels tensor was closed"),
+        e.getMessage());
+  }
+
+  @Test
   void crossEntropyWithoutOptionsIsTheFusedLossAndBadOptionsAreNamed() {
     Tensor x = Tensor.of(CE_LOGITS, 4, 3);
     Tensor y = Tensor.of(new long[] {0, 2, 1, 2});

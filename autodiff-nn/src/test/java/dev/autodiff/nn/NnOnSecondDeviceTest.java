@@ -682,6 +682,15 @@ class NnOnSecondDeviceTest {
   }
 
   @Test
+  void labelsOnAnotherDeviceThanTheLogitsAreNamedBeforeTheirValues() {
+    Tensor logits = Tensor.zeros(2, 3).to(DEV);
+    Tensor bad = Tensor.of(new long[] {0, 7}); // on the CPU, and out of range too
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(logits, bad));
+    assertTrue(e.getMessage().contains("labels are on cpu"), e.getMessage());
+  }
+
+  @Test
   void aDatasetWithFeaturesAndLabelsOnDifferentDevicesIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Dataset(Tensor.zeros(3, 2).to(DEV), Tensor.of(new long[] {0, 1, 0})));
