@@ -20,6 +20,7 @@ abstract class AbstractOptimizer implements Optimizer {
   private final List<Tensor> params;
   private final long[] steps;
   private double lr;
+  private boolean maximize;
 
   AbstractOptimizer(String name, List<Tensor> params, double lr) {
     this.name = name;
@@ -64,9 +65,19 @@ abstract class AbstractOptimizer implements Optimizer {
               name + ": the gradient of parameter " + i + " of shape " + p.shape() + " was closed");
         }
         steps[i]++;
-        update(i, p, g, steps[i]);
+        update(i, p, maximize ? g.neg() : g, steps[i]); // ascent: the update of -g
       }
     }
+  }
+
+  /** Sets whether steps go up the gradient (PyTorch's {@code maximize}). */
+  final void setMaximize(boolean maximize) {
+    this.maximize = maximize;
+  }
+
+  /** Whether steps maximize the objective: each update uses the negated gradient. */
+  public final boolean maximize() {
+    return maximize;
   }
 
   @Override
@@ -137,7 +148,8 @@ abstract class AbstractOptimizer implements Optimizer {
 
   @Override
   public String toString() {
-    return name + "(lr=" + lr + options() + ", params=" + params.size() + ")";
+    return name + "(lr=" + lr + options() + (maximize ? ", maximize=true" : "") + ", params="
+        + params.size() + ")";
   }
 
   /** The options for {@link #toString()}, each as {@code ", key=value"}. */

@@ -81,6 +81,15 @@ public final class AdaGrad extends AbstractOptimizer {
     return this;
   }
 
+  /**
+   * Sets whether steps maximize the objective (default false): the update of the negated
+   * gradient, as PyTorch's {@code maximize=True}; returns this.
+   */
+  public AdaGrad maximize(boolean maximize) {
+    setMaximize(maximize);
+    return this;
+  }
+
   /** The term added to the root of the sum. */
   public double eps() {
     return eps;

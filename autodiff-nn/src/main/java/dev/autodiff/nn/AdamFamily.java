@@ -73,6 +73,15 @@ abstract class AdamFamily<T extends AdamFamily<T>> extends AbstractOptimizer {
     return self();
   }
 
+  /**
+   * Sets whether steps maximize the objective (default false): the update of the negated
+   * gradient, as PyTorch's {@code maximize=True}; returns this.
+   */
+  public T maximize(boolean maximize) {
+    setMaximize(maximize);
+    return self();
+  }
+
   /** Whether AMSGrad is on. */
   public boolean amsgrad() {
     return maxExpAvgSq != null;

@@ -44,6 +44,18 @@ public final class GradClip {
    * @throws IllegalArgumentException also if {@code normType} is not above 0
    */
   public static double clipGradNorm(List<Tensor> params, double maxNorm, double normType) {
+    return clipGradNorm(params, maxNorm, normType, false);
+  }
+
+  /**
+   * As {@link #clipGradNorm(List, double, double)}; with {@code errorIfNonfinite} a NaN or
+   * infinite total norm throws instead, leaving the gradients as they are (PyTorch's {@code
+   * error_if_nonfinite=True}).
+   *
+   * @throws IllegalStateException if {@code errorIfNonfinite} and the total norm is not finite
+   */
+  public static double clipGradNorm(List<Tensor> params, double maxNorm, double normType,
+      boolean errorIfNonfinite) {
     checkParams("clipGradNorm", params);
     if (!(maxNorm >= 0)) {
       throw new IllegalArgumentException("clipGradNorm: maxNorm must be >= 0, got " + maxNorm);
@@ -59,6 +71,11 @@ public final class GradClip {
     double total;
     try (var noGrad = Autograd.noGrad(); var scope = Tensors.scope()) {
       total = totalNorm(withGrad, normType);
+      if (errorIfNonfinite && !Double.isFinite(total)) {
+        throw new IllegalStateException("clipGradNorm: the total norm of order " + normType
+            + " of the gradients is " + total + ", so they cannot be clipped; pass "
+            + "errorIfNonfinite false to scale them by it anyway");
+      }
       double coef = maxNorm / (total + 1e-6);
       if (!(coef >= 1)) { // PyTorch multiplies by min(coef, 1): a NaN coefficient spreads too
         List<Tensor> clipped = new ArrayList<>(withGrad.size());

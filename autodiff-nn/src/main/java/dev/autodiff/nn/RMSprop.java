@@ -110,6 +110,15 @@ public final class RMSprop extends AbstractOptimizer {
     return weightDecay;
   }
 
+  /**
+   * Sets whether steps maximize the objective (default false): the update of the negated
+   * gradient, as PyTorch's {@code maximize=True}; returns this.
+   */
+  public RMSprop maximize(boolean maximize) {
+    setMaximize(maximize);
+    return this;
+  }
+
   /** True when centered. */
   public boolean centered() {
     return centered;

@@ -72,6 +72,15 @@ public final class SGD extends AbstractOptimizer {
     return this;
   }
 
+  /**
+   * Sets whether steps maximize the objective (default false): the update of the negated
+   * gradient, as PyTorch's {@code maximize=True}; returns this.
+   */
+  public SGD maximize(boolean maximize) {
+    setMaximize(maximize);
+    return this;
+  }
+
   /** The momentum factor. */
   public double momentum() {
     return momentum;

@@ -168,6 +168,17 @@ class GradClipTest {
   }
 
   @Test
+  void aNonFiniteNormThrowsOnlyWhenAskedAndLeavesTheGradients() {
+    Tensor w = Tensor.of(new double[] {0, 0}).requiresGrad();
+    w.mul(Tensor.of(new double[] {Double.NaN, 3})).sum().backward();
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> GradClip.clipGradNorm(List.of(w), 1.0, 2.0, true));
+    assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+    assertEquals(3.0, w.grad().toDoubleArray()[1]); // untouched
+    assertTrue(Double.isNaN(GradClip.clipGradNorm(List.of(w), 1.0, 2.0, false)));
+  }
+
+  @Test
   void clippingWorksOnFloat32Gradients() {
     Tensor w = Tensor.of(new float[] {0, 0}).requiresGrad();
     w.mul(Tensor.of(new float[] {6, 8})).sum().backward();

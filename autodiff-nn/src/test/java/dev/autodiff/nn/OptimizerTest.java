@@ -166,6 +166,7 @@ class OptimizerTest {
         if (o.containsKey("dampening")) sgd.dampening(num.apply("dampening"));
         if (o.containsKey("nesterov")) sgd.nesterov(Boolean.parseBoolean(o.get("nesterov")));
         if (o.containsKey("weight_decay")) sgd.weightDecay(num.apply("weight_decay"));
+        if (o.containsKey("maximize")) sgd.maximize(Boolean.parseBoolean(o.get("maximize")));
         return sgd;
       }
       case "Adam": {
@@ -177,6 +178,7 @@ class OptimizerTest {
         if (o.containsKey("eps")) adam.eps(num.apply("eps"));
         if (o.containsKey("weight_decay")) adam.weightDecay(num.apply("weight_decay"));
         if (o.containsKey("amsgrad")) adam.amsgrad(Boolean.parseBoolean(o.get("amsgrad")));
+        if (o.containsKey("maximize")) adam.maximize(Boolean.parseBoolean(o.get("maximize")));
         return adam;
       }
       case "AdamW": {
@@ -188,6 +190,7 @@ class OptimizerTest {
         if (o.containsKey("eps")) adamw.eps(num.apply("eps"));
         if (o.containsKey("weight_decay")) adamw.weightDecay(num.apply("weight_decay"));
         if (o.containsKey("amsgrad")) adamw.amsgrad(Boolean.parseBoolean(o.get("amsgrad")));
+        if (o.containsKey("maximize")) adamw.maximize(Boolean.parseBoolean(o.get("maximize")));
         return adamw;
       }
       case "RMSprop": {
@@ -197,6 +200,7 @@ class OptimizerTest {
         if (o.containsKey("momentum")) rms.momentum(num.apply("momentum"));
         if (o.containsKey("weight_decay")) rms.weightDecay(num.apply("weight_decay"));
         if (o.containsKey("centered")) rms.centered(Boolean.parseBoolean(o.get("centered")));
+        if (o.containsKey("maximize")) rms.maximize(Boolean.parseBoolean(o.get("maximize")));
         return rms;
       }
       case "AdaGrad": {
@@ -207,6 +211,7 @@ class OptimizerTest {
           ada.initialAccumulator(num.apply("initial_accumulator"));
         }
         if (o.containsKey("eps")) ada.eps(num.apply("eps"));
+        if (o.containsKey("maximize")) ada.maximize(Boolean.parseBoolean(o.get("maximize")));
         return ada;
       }
       default:
