@@ -161,7 +161,7 @@ template <typename T>
 __device__ __forceinline__ T unaryBackwardOf(int op, T x, T y, T g, T p, T keep) {
   T positive = x > T(0) ? T(1) : T(0);  // NaN compares false, as the CPU's branch-free gt
   switch (op) {
-    case RELU: return mul(g, positive);
+    case RELU: return positive != T(0) ? g : T(0);  // selected, as the VJP's where
     case LEAKY_RELU: return mul(g, add(mul(positive, keep), p));
     case ELU: return mul(g, positive != T(0) ? T(1) : add(y, p));
     case SIGMOID: return mul(g, mul(y, add(-y, T(1))));
@@ -207,13 +207,21 @@ __device__ __forceinline__ long long binaryOf<long long>(int op, long long a, lo
     case ADD: return a + b;
     case SUB: return a - b;
     case MUL: return a * b;
+    case POW: {  // wrapping, as C's integers and the CPU's BinaryKernels.powi
+      if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) == 0 ? 1 : -1) : 0;
+      long long result = 1;
+      for (unsigned long long base = a, e = b; e != 0; e >>= 1, base *= base) {
+        if (e & 1) result = (long long)((unsigned long long)result * base);
+      }
+      return result;
+    }
     case GT: return a > b;
     case LT: return a < b;
     case GE: return a >= b;
     case LE: return a <= b;
     case EQ: return a == b;
   }
-  return a;  // DIV and POW on int64 are rejected on the Java side
+  return a;  // DIV on int64 is rejected on the Java side
 }
 
 // Same shape: the common case (activations, gradients), with no index arithmetic.

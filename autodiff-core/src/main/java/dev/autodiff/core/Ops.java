@@ -32,8 +32,12 @@ public final class Ops {
   /** d sigmoid = y (1 - y), from the saved output. */
   public static final Op SIGMOID = activation("sigmoid", UnaryOp.SIGMOID,
       (c, g) -> g.mul(c.output().mul(c.output().neg().add(1))));
+  /**
+   * d relu = g where x &gt; 0, else 0: selected, not multiplied by a mask, so an infinite or NaN
+   * g gives 0 where x &lt;= 0, as PyTorch's threshold_backward.
+   */
   public static final Op RELU = activation("relu", UnaryOp.RELU,
-      (c, g) -> g.mul(maskOf(c.input(0).gt(0), c.input(0))));
+      (c, g) -> reluGrad(c.input(0), g));
   public static final Op LEAKY_RELU = activation("leakyRelu", UnaryOp.LEAKY_RELU,
       (c, g) -> g.mul(maskOf(c.input(0).gt(0), c.input(0)).mul(1 - c.p).add(c.p)));
   /**
@@ -46,7 +50,7 @@ public final class Ops {
   public static final Op SOFTPLUS = activation("softplus", UnaryOp.SOFTPLUS,
       (c, g) -> g.mul(softplusSlope(c.input(0))));
   public static final Op CLAMP = unary("clamp", UnaryOp.CLAMP,
-      (c, g) -> g.mul(maskOf(c.input(0).inside(c.p, c.q), c.input(0))));
+      (c, g) -> Tensor.where(c.input(0).inside(c.p, c.q), g, g.zerosLike())); // PyTorch's
   /** x + c for a constant c (and x - c as x + (-c)): one pass, no operand tensor. */
   public static final Op ADD_SCALAR = unary("addScalar", UnaryOp.ADD_SCALAR, (c, g) -> g);
   /** x * c for a constant c. */
@@ -109,7 +113,7 @@ public final class Ops {
   /**
    * A mask computed from {@code source} by a comparison (not differentiated), tied to {@code
    * source} with derivative 0 while a backward is being recorded. A VJP that multiplies by such a
-   * mask (relu's, abs's, clamp's) then stays connected to its input, as PyTorch's does: relu's
+   * mask (relu's, leaky relu's, abs's) then stays connected to its input, as PyTorch's does: relu's
    * second derivative is a tensor of zeros that requires grad, so a backward through it gives
    * zeros instead of failing on a constant.
    */
@@ -118,6 +122,11 @@ public final class Ops {
 
   private static Tensor maskOf(Tensor mask, Tensor source) {
     return Autograd.isGradEnabled() && source.tracked() ? MASK.run(null, mask, source) : mask;
+  }
+
+  /** g where {@code sign} &gt; 0, else zeros tied to it (derivative 0), as threshold_backward. */
+  private static Tensor reluGrad(Tensor sign, Tensor g) {
+    return Tensor.where(sign.gt(0), g, maskOf(g.zerosLike(), sign));
   }
 
   /** where(cond, a, b): the gradient goes to a where cond holds and to b elsewhere. */
@@ -274,7 +283,7 @@ public final class Ops {
   private static Tensor activationGradFromOutput(UnaryOp act, Tensor y, Tensor g, double p) {
     switch (act) {
       case RELU:
-        return g.mul(maskOf(y.gt(0), y));
+        return reluGrad(y, g); // y > 0 is x > 0
       case LEAKY_RELU:
         return g.mul(maskOf(y.gt(0), y).mul(1 - p).add(p));
       case ELU:

@@ -460,9 +460,16 @@ public final class Tensor implements AutoCloseable {
     return floating().scalarArithmetic("div", Ops.DIV_SCALAR, value);
   }
 
-  /** this to the power other, broadcast. */
+  /**
+   * this to the power other, broadcast. int64 to an int64 power stays int64, as in PyTorch:
+   * wrapping on overflow, and a negative exponent gives 0 (1 or -1 for a base of 1 or -1).
+   */
   public Tensor pow(Tensor exponent) {
     required("pow", "exponent", exponent);
+    if (resultType(this, exponent) == DType.INT64) {
+      checkSameDevice("pow", exponent);
+      return binaryAs(Ops.POW, DType.INT64, exponent); // stays int64 (wrapping), as PyTorch's
+    }
     return floatingBinary(Ops.POW, exponent);
   }
 
@@ -570,8 +577,8 @@ public final class Tensor implements AutoCloseable {
    * min above max makes every element max (with gradient 0), and NaN elements stay NaN.
    */
   public Tensor clamp(double min, double max) {
-    if (dtype == DType.INT64 && (min != Math.rint(min) || max != Math.rint(max))) {
-      return to(DType.FLOAT32).clamp(min, max); // a fractional bound, as add(0.5) promotes
+    if (scalarDType(min) != dtype || scalarDType(max) != dtype) {
+      return to(DType.FLOAT32).clamp(min, max); // a bound int64 cannot hold, as add(0.5) promotes
     }
     return unary(Ops.CLAMP, min, max);
   }

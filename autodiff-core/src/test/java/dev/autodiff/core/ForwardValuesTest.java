@@ -316,6 +316,9 @@ class ForwardValuesTest {
     y.sum().backward();
     assertTensor(x.grad(), DType.FLOAT64, dims(3), 0, 0, 0);
     assertTensor(Tensor.of(new long[] {-5, 5}).clamp(3, -3), DType.INT64, dims(2), -3, -3);
+    // a bound int64 cannot hold makes it float32, as torch's clamp(0, inf) on int64
+    assertTensor(Tensor.of(new long[] {-5, 5}).clamp(0, Double.POSITIVE_INFINITY),
+        DType.FLOAT32, dims(2), 0, 5);
   }
 
   @Test
@@ -524,7 +527,9 @@ class ForwardValuesTest {
     assertArrayEquals(new long[] {big + 2, -big + 2}, l.add(2).toLongArray());
     assertArrayEquals(new long[] {big - 2, -big - 2}, l.sub(2).toLongArray());
     assertArrayEquals(new long[] {big * 3, -big * 3}, l.mul(3).toLongArray());
-    assertArrayEquals(new long[] {big, -(1L << 59)}, l.clamp(-(1L << 59), 1e300).toLongArray());
+    assertArrayEquals(new long[] {1L << 52, -(1L << 52)},
+        l.clamp(-(1L << 52), 1L << 52).toLongArray());
+    assertEquals(DType.FLOAT32, l.clamp(-(1L << 59), 0).dtype()); // past 2^53, as add's
   }
 
   @Test
@@ -591,6 +596,22 @@ class ForwardValuesTest {
     assertTensor(Tensor.of(new long[] {2}).pow(62), DType.INT64, dims(1), 0x1p62);
     assertTensor(l.pow(0.5), DType.FLOAT32, dims(4), Double.NaN, 0, Math.sqrt(2), Math.sqrt(7));
     assertThrows(IllegalArgumentException.class, () -> l.pow(-1));
+  }
+
+  @Test
+  void int64ToAnInt64TensorPowerStaysInt64AndWrapsAsPyTorch() {
+    // torch 2.13: tensor([2,3,-1,-1,1,0,7,-2]) ** tensor([3,-1,-3,-2,-5,0,30,63])
+    Tensor a = Tensor.of(new long[] {2, 3, -1, -1, 1, 0, 7, -2});
+    Tensor b = Tensor.of(new long[] {3, -1, -3, -2, -5, 0, 30, 63});
+    Tensor p = a.pow(b);
+    assertEquals(DType.INT64, p.dtype());
+    assertArrayEquals(new long[] {8, 0, -1, 1, 1, 1, 1576789505350337489L, Long.MIN_VALUE},
+        p.toLongArray());
+    assertArrayEquals(new long[] {8, 27},
+        Tensor.of(new long[] {2, 3}).pow(Tensor.scalar(3, DType.INT64)).toLongArray());
+    assertArrayEquals(new long[] {1, 3, 9},
+        Tensor.scalar(3, DType.INT64).pow(Tensor.of(new long[] {0, 1, 2})).toLongArray());
+    assertEquals(DType.FLOAT32, a.pow(Tensor.scalar(0.5)).dtype());
   }
 
   @Test

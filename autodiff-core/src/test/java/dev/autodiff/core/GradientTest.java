@@ -2,6 +2,7 @@ package dev.autodiff.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -605,10 +606,10 @@ class GradientTest {
 
   @Test
   void piecewiseLinearGradientsStayConnectedToTheirInputWithZeroDerivative() {
-    // torch: the create_graph gradient of relu, leaky relu, abs and clamp requires grad, and a
-    // backward through it gives zeros (not an error about a constant)
+    // torch: the create_graph gradient of relu, leaky relu and abs requires grad, and a
+    // backward through it gives zeros (not an error about a constant); clamp's does not
     List<java.util.function.UnaryOperator<Tensor>> fs = List.of(Tensor::relu,
-        t -> t.leakyRelu(0.1), Tensor::abs, t -> t.clamp(-1, 1));
+        t -> t.leakyRelu(0.1), Tensor::abs);
     for (int k = 0; k < fs.size(); k++) {
       Tensor x = Tensor.of(new double[] {0.5, -2, 3}).requiresGrad();
       Tensor slope = Autograd.grad(List.of(fs.get(k).apply(x).sum()), List.of(x), true).get(0);
@@ -616,6 +617,24 @@ class GradientTest {
       slope.sum().backward();
       assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray(), 0, "function " + k);
     }
+    Tensor x = Tensor.of(new double[] {0.5, 3}).requiresGrad();
+    assertFalse(Autograd.grad(List.of(x.clamp(0, 1).sum()), List.of(x), true).get(0)
+        .isRequiresGrad());
+  }
+
+  @Test
+  void reluAndClampSelectTheUpstreamGradientSoInfinityGivesZeroOutside() {
+    // torch: [0, inf] and [0, 0]; a mask multiplied in would give 0 * inf = NaN
+    Tensor x = Tensor.of(new double[] {-1, 5}).requiresGrad();
+    x.relu().mul(Double.POSITIVE_INFINITY).sum().backward();
+    assertArrayEquals(new double[] {0, Double.POSITIVE_INFINITY}, x.grad().toDoubleArray(), 0);
+    Tensor y = Tensor.of(new double[] {-1, 5}).requiresGrad();
+    y.clamp(0, 1).mul(Double.POSITIVE_INFINITY).sum().backward();
+    assertArrayEquals(new double[] {0, 0}, y.grad().toDoubleArray(), 0);
+    Tensor z = Tensor.of(new double[] {-1, 5}).requiresGrad(); // recorded: the composed VJP
+    Tensor slope = Autograd.grad(List.of(z.relu().mul(Double.POSITIVE_INFINITY).sum()),
+        List.of(z), true).get(0);
+    assertArrayEquals(new double[] {0, Double.POSITIVE_INFINITY}, slope.toDoubleArray(), 0);
   }
 
   @Test

@@ -377,7 +377,7 @@ public final class CudaBackend implements Backend {
       Shape out) {
     CudaStorage a = cuda(as);
     CudaStorage b = cuda(bs);
-    if (a.dtype() == DType.INT64 && (op == BinaryOp.DIV || op == BinaryOp.POW)) {
+    if (a.dtype() == DType.INT64 && op == BinaryOp.DIV) {
       throw notForInt64(lower(op));
     }
     CudaContext c = a.context();

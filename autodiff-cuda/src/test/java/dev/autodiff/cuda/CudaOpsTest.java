@@ -103,6 +103,10 @@ class CudaOpsTest {
     same("add", v -> v.add(5), big);
     same("sub", v -> v.sub(-5), big);
     same("mul", v -> v.mul(-3), big);
+    Tensor bases = Tensor.of(new long[] {2, 3, -1, -1, 1, 0, 7, -2});
+    Tensor powers = Tensor.of(new long[] {3, -1, -3, -2, -5, 0, 30, 63});
+    same("int64 pow", Tensor::pow, bases, powers);
+    same("int64 pow, a rank-0 power", Tensor::pow, bases, Tensor.scalar(5, DType.INT64));
   }
 
   @ParameterizedTest

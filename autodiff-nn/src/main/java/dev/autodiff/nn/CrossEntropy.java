@@ -113,8 +113,20 @@ public final class CrossEntropy {
       case SUM:
         return perRow.sum();
       default:
-        return perRow.sum().div(rowWeight.sum());
+        return weightedMean(perRow, rowWeight.sum());
     }
+  }
+
+  /**
+   * sum(perRow) / total, NaN when the total weight is 0 (every row ignored, or weighted 0), as
+   * PyTorch's; the gradient then is 0, not 0 * (1 / 0): an all-padding batch leaves the
+   * parameters alone.
+   */
+  private static Tensor weightedMean(Tensor perRow, Tensor total) {
+    Tensor none = total.eq(0);
+    Tensor safe = Tensor.where(none, total.onesLike(), total);
+    Tensor nanIfNone = Tensor.where(none, total.fullLike(Double.NaN), total.zerosLike());
+    return perRow.sum().div(safe).add(nanIfNone);
   }
 
   private Tensor probabilityLoss(Tensor logProbs, Tensor target, Tensor w, int classes) {

@@ -189,8 +189,13 @@ class LossesTest {
             0.214370679566753, 0.3366811055696476, -0.5510517851364005, -0.012098474514717988,
             -0.0275593755372844, 0.039657850052002355, 0.2501693116489431,
             0.21616931164894312, -0.4663386232978862});
-    assertTrue(Double.isNaN(Losses.crossEntropy().ignoreIndex(-100)
-        .apply(Tensor.of(CE_LOGITS, 4, 3), Tensor.full(-100, DType.INT64, 4)).item()));
+    // every row ignored: the loss is NaN, as torch's, but the gradient 0 (torch's too)
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3).requiresGrad();
+    Tensor none = Losses.crossEntropy().ignoreIndex(-100).labelSmoothing(0.2)
+        .apply(x, Tensor.full(-100, DType.INT64, 4));
+    assertTrue(Double.isNaN(none.item()));
+    none.backward();
+    assertArrayEquals(new double[12], x.grad().toDoubleArray(), 0);
   }
 
   @Test

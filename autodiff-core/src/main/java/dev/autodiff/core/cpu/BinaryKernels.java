@@ -328,6 +328,9 @@ final class BinaryKernels {
       case MUL:
         for (int i = from; i < to; i++) o[i] = a[i] * b[i];
         break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = powi(a[i], b[i]);
+        break;
       case GT:
         for (int i = from; i < to; i++) o[i] = a[i] > b[i] ? 1 : 0;
         break;
@@ -359,6 +362,9 @@ final class BinaryKernels {
         break;
       case MUL:
         for (int i = from; i < to; i++) o[i] = a[i] * s;
+        break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = powi(a[i], s);
         break;
       case GT:
         for (int i = from; i < to; i++) o[i] = a[i] > s ? 1 : 0;
@@ -392,6 +398,9 @@ final class BinaryKernels {
       case MUL:
         for (int i = from; i < to; i++) o[i] = s * a[i];
         break;
+      case POW:
+        for (int i = from; i < to; i++) o[i] = powi(s, a[i]);
+        break;
       case GT:
         for (int i = from; i < to; i++) o[i] = s > a[i] ? 1 : 0;
         break;
@@ -424,6 +433,9 @@ final class BinaryKernels {
       case MUL:
         for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] * b[bo + i];
         break;
+      case POW:
+        for (int i = 0; i < n; i++) o[oo + i] = powi(a[ao + i], b[bo + i]);
+        break;
       case GT:
         for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1 : 0;
         break;
@@ -442,6 +454,23 @@ final class BinaryKernels {
       default:
         throw unsupported(op);
     }
+  }
+
+  /**
+   * a to the integer power b, wrapping on overflow as C's integers (and PyTorch's int64 pow):
+   * repeated squaring; a negative b gives 0, except for a base of 1 or -1.
+   */
+  static long powi(long a, long b) {
+    if (b < 0) {
+      return a == 1 ? 1 : a == -1 ? ((b & 1) == 0 ? 1 : -1) : 0;
+    }
+    long result = 1;
+    for (long base = a, e = b; e != 0; e >>= 1, base *= base) {
+      if ((e & 1) != 0) {
+        result *= base;
+      }
+    }
+    return result;
   }
 
   private static UnsupportedOperationException unsupported(BinaryOp op) {

@@ -200,7 +200,7 @@ final class UnaryKernels {
     float keep = (float) (1 - p);
     switch (op) {
       case RELU:
-        for (int i = from; i < to; i++) o[i] = g[i] * Compare.gt(x[i], 0f);
+        for (int i = from; i < to; i++) o[i] = x[i] > 0 ? g[i] : 0f; // selected: 0 for inf g
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0f) * keep + fp);
@@ -229,7 +229,7 @@ final class UnaryKernels {
     double keep = 1 - p;
     switch (op) {
       case RELU:
-        for (int i = from; i < to; i++) o[i] = g[i] * Compare.gt(x[i], 0d);
+        for (int i = from; i < to; i++) o[i] = x[i] > 0 ? g[i] : 0d;
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0d) * keep + p);
