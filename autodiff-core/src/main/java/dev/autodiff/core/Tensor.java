@@ -1129,16 +1129,20 @@ public final class Tensor implements AutoCloseable {
   public Tensor gather(int axis, Tensor index) {
     checkOpen("gather");
     checkIndexTensor("gather", index);
+    if (isScalarAxis(axis) && index.rank() <= 1) { // a rank-0 tensor as one axis, as PyTorch
+      Tensor picked = reshape(1).gather(0, index.reshape(-1));
+      return index.rank() == 0 ? picked.reshape() : picked;
+    }
     if (index.rank() != rank()) {
       throw new IllegalArgumentException("gather: index shape " + index.shape
           + " must have the rank of shape " + shape);
     }
-    if (isScalarAxis(axis)) {
-      return reshape(1).gather(0, index.reshape(1)).reshape();
-    }
     int a = shape.axis(axis, "gather");
     Tensor source = this;
     for (int d = 0; d < rank(); d++) {
+      if (d != a && index.shape.size(d) > shape.size(d) && index.numel() == 0) {
+        return wrap(this, backend.full(device, dtype, 0, 0), index.shape, dtype); // picks none
+      }
       if (d != a && index.shape.size(d) > shape.size(d)) {
         throw new IllegalArgumentException("gather: index shape " + index.shape
             + " is larger than shape " + shape + " on axis " + d);
@@ -1181,8 +1185,11 @@ public final class Tensor implements AutoCloseable {
   /** The slices {@code index[0], index[1], ...} of {@code axis}, in order (int64 index). */
   public Tensor indexSelect(int axis, Tensor index) {
     checkOpen("indexSelect");
-    int a = shape.axis(axis, "indexSelect");
     checkIndexTensor("indexSelect", index);
+    if (isScalarAxis(axis) && index.numel() == 1) { // a rank-0 tensor as one axis, as PyTorch
+      return reshape(1).indexSelect(0, index.reshape(1)).reshape();
+    }
+    int a = shape.axis(axis, "indexSelect");
     if (index.rank() > 1) {
       throw new IllegalArgumentException(
           "indexSelect: index must be 0-D or 1-D, got shape " + index.shape);

@@ -917,6 +917,8 @@ class ForwardValuesTest {
     assertTensor(y.grad(), DType.FLOAT64, dims(2, 3), 20, 0, 10, 0, 0, 0);
     assertThrows(IllegalArgumentException.class,
         () -> y.gather(1, Tensor.zeros(DType.INT64, 3, 1))); // larger on axis 0
+    assertTensor(Tensor.zeros(2, 2).gather(0, Tensor.zeros(DType.INT64, 0, 3)), DType.FLOAT32,
+        dims(0, 3)); // an empty index may be larger elsewhere, as torch's
   }
 
   @Test
@@ -1124,6 +1126,9 @@ class ForwardValuesTest {
     assertTensor(s.gather(0, Tensor.scalar(0, DType.INT64)), DType.FLOAT64, dims(), 3);
     s.mul(2).sum(0).backward();
     assertTensor(s.grad(), DType.FLOAT64, dims(), 2);
+    assertTensor(s.gather(0, Tensor.of(new long[] {0, 0})), DType.FLOAT64, dims(2), 3, 3);
+    assertTensor(s.indexSelect(0, Tensor.of(new long[] {0})), DType.FLOAT64, dims(), 3);
+    assertTensor(s.indexSelect(-1, Tensor.scalar(0, DType.INT64)), DType.FLOAT64, dims(), 3);
     assertThrows(IllegalArgumentException.class, () -> s.sum(1));
     assertThrows(IllegalArgumentException.class, () -> s.softmax(-2));
   }
