@@ -91,7 +91,7 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case LOG: return log(x);
     case SQRT: return sqrt(x);
     case ABS: return fabs(x);
-    case SIGN: return x > 0 ? T(1) : x < 0 ? T(-1) : x;  // keeps -0, +0 and NaN as they are
+    case SIGN: return x > 0 ? T(1) : x < 0 ? T(-1) : T(0);  // 0 for NaN and zeros, as PyTorch
     case TANH: return tanh(x);
     case SIGMOID: return sigmoidOf(x);
     case RELU: return maxKeepNan(x, T(0));
@@ -161,9 +161,9 @@ template <typename T>
 __device__ __forceinline__ T unaryBackwardOf(int op, T x, T y, T g, T p, T keep) {
   T positive = x > T(0) ? T(1) : T(0);  // NaN compares false, as the CPU's branch-free gt
   switch (op) {
-    case RELU: return positive != T(0) ? g : T(0);  // selected, as the VJP's where
+    case RELU: return x <= T(0) ? T(0) : g;  // selected; NaN passes g, as PyTorch's
     case LEAKY_RELU: return mul(g, add(mul(positive, keep), p));
-    case ELU: return mul(g, positive != T(0) ? T(1) : add(y, p));
+    case ELU: return mul(g, x <= T(0) ? add(y, p) : T(1));
     case SIGMOID: return mul(g, mul(y, add(-y, T(1))));
     case TANH: return mul(g, add(-mul(y, y), T(1)));
     case SOFTPLUS: return x > T(20) ? g : mul(g, sigmoidOf(x));

@@ -124,9 +124,12 @@ public final class Ops {
     return Autograd.isGradEnabled() && source.tracked() ? MASK.run(null, mask, source) : mask;
   }
 
-  /** g where {@code sign} &gt; 0, else zeros tied to it (derivative 0), as threshold_backward. */
+  /**
+   * g, but zeros tied to {@code sign} (derivative 0) where it is &lt;= 0: PyTorch's
+   * threshold_backward, which passes g at NaN.
+   */
   private static Tensor reluGrad(Tensor sign, Tensor g) {
-    return Tensor.where(sign.gt(0), g, maskOf(g.zerosLike(), sign));
+    return Tensor.where(sign.le(0), maskOf(g.zerosLike(), sign), g);
   }
 
   /** where(cond, a, b): the gradient goes to a where cond holds and to b elsewhere. */
@@ -469,11 +472,11 @@ public final class Ops {
   }
 
   /**
-   * elu's slope from its input's sign and its output y: 1 above 0, else y + alpha (NaN for NaN,
-   * as the fused pass), but the constant alpha at 0 itself.
+   * elu's slope from its input's sign and its output y: y + alpha at or below 0 (the constant
+   * alpha at 0 itself), else 1, NaN included, as PyTorch's and the fused pass.
    */
   private static Tensor eluSlope(Tensor sign, Tensor y, double alpha) {
-    Tensor slope = Tensor.where(sign.gt(0), y.onesLike(), y.add(alpha));
+    Tensor slope = Tensor.where(sign.le(0), y.add(alpha), y.onesLike()); // NaN: 1, as PyTorch
     return Tensor.where(sign.eq(0), y.fullLike(alpha), slope);
   }
 

@@ -650,6 +650,26 @@ class GradientTest {
   }
 
   @Test
+  void signAndActivationSlopesAtNanAndZerosFollowPyTorch() {
+    // torch 2.13 at [nan, -0.0, 0.0]: sign 0 0 0; relu' 1 0 0; elu(0.5)' 1 .5 .5; abs' 0 0 0;
+    // leaky_relu(0.1)' .1 .1 .1
+    double[] at = {Double.NaN, -0.0, 0.0};
+    assertArrayEquals(new double[] {0, 0, 0}, Tensor.of(at).sign().toDoubleArray(), 0);
+    List<java.util.function.UnaryOperator<Tensor>> fs = List.of(Tensor::relu,
+        t -> t.elu(0.5), Tensor::abs, t -> t.leakyRelu(0.1));
+    double[][] want = {{1, 0, 0}, {1, 0.5, 0.5}, {0, 0, 0}, {0.1, 0.1, 0.1}};
+    for (int k = 0; k < fs.size(); k++) {
+      for (boolean recorded : new boolean[] {false, true}) { // fused, then the composed VJP
+        Tensor x = Tensor.of(at).requiresGrad();
+        Tensor slope = Autograd.grad(List.of(fs.get(k).apply(x).sum()), List.of(x), recorded)
+            .get(0);
+        assertArrayEquals(want[k], slope.toDoubleArray(), 1e-15, "function " + k + ", "
+            + (recorded ? "recorded" : "fused"));
+      }
+    }
+  }
+
+  @Test
   void eluSecondDerivativeAtZeroIsZeroAsInPyTorch() {
     // torch: elu(x, 0.5) at [0, -1, 1] has slopes [0.5, 0.5/e, 1] and curvatures [0, 0.5/e, 0]
     Tensor x = Tensor.of(new double[] {0, -1, 1}).requiresGrad();

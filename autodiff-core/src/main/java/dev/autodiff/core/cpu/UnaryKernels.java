@@ -31,8 +31,8 @@ final class UnaryKernels {
       case ABS:
         for (int i = from; i < to; i++) y[i] = Math.abs(x[i]);
         break;
-      case SIGN:
-        for (int i = from; i < to; i++) y[i] = Math.signum(x[i]);
+      case SIGN: // 0 for NaN and for both zeros, as PyTorch's sign
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? 1f : x[i] < 0 ? -1f : 0f;
         break;
       case TANH:
         for (int i = from; i < to; i++) y[i] = (float) Math.tanh(x[i]);
@@ -98,7 +98,7 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) y[i] = Math.abs(x[i]);
         break;
       case SIGN:
-        for (int i = from; i < to; i++) y[i] = Math.signum(x[i]);
+        for (int i = from; i < to; i++) y[i] = x[i] > 0 ? 1d : x[i] < 0 ? -1d : 0d;
         break;
       case TANH:
         for (int i = from; i < to; i++) y[i] = Math.tanh(x[i]);
@@ -200,13 +200,14 @@ final class UnaryKernels {
     float keep = (float) (1 - p);
     switch (op) {
       case RELU:
-        for (int i = from; i < to; i++) o[i] = x[i] > 0 ? g[i] : 0f; // selected: 0 for inf g
+        // selected (0 for an infinite g outside); NaN passes g, as PyTorch's x <= 0 test
+        for (int i = from; i < to; i++) o[i] = x[i] <= 0 ? 0f : g[i];
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0f) * keep + fp);
         break;
       case ELU:
-        for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0f) != 0 ? 1f : y[i] + fp);
+        for (int i = from; i < to; i++) o[i] = g[i] * (x[i] <= 0 ? y[i] + fp : 1f);
         break;
       case SIGMOID:
         for (int i = from; i < to; i++) o[i] = g[i] * (y[i] * (-y[i] + 1f));
@@ -229,13 +230,13 @@ final class UnaryKernels {
     double keep = 1 - p;
     switch (op) {
       case RELU:
-        for (int i = from; i < to; i++) o[i] = x[i] > 0 ? g[i] : 0d;
+        for (int i = from; i < to; i++) o[i] = x[i] <= 0 ? 0d : g[i];
         break;
       case LEAKY_RELU:
         for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0d) * keep + p);
         break;
       case ELU:
-        for (int i = from; i < to; i++) o[i] = g[i] * (Compare.gt(x[i], 0d) != 0 ? 1d : y[i] + p);
+        for (int i = from; i < to; i++) o[i] = g[i] * (x[i] <= 0 ? y[i] + p : 1d);
         break;
       case SIGMOID:
         for (int i = from; i < to; i++) o[i] = g[i] * (y[i] * (-y[i] + 1d));
