@@ -1661,8 +1661,9 @@ public final class Tensor implements AutoCloseable {
   }
 
   private IllegalStateException closed(String op) {
-    return new IllegalStateException(
-        op + ": tensor of shape " + shape + " was closed and cannot be used");
+    return new IllegalStateException(op + ": tensor of shape " + shape + " was closed and cannot"
+        + " be used (by close(), or by the end of the Tensors.scope() it was made in; keep() a"
+        + " result the scope should not close)");
   }
 
   private void checkSameDevice(String op, Tensor other) {

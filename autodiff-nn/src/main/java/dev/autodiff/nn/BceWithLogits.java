@@ -85,11 +85,15 @@ public final class BceWithLogits {
       throw new IllegalArgumentException(
           "bceWithLogits: " + what + " must be floating, got " + w.dtype());
     }
-    return w == null ? null : w.detach();
+    return w;
   }
 
   /** {@code w} checked to broadcast to the logits, on their device, in their dtype. */
   private static Tensor matching(String what, Tensor w, Tensor logits) {
+    if (w.isClosed()) {
+      throw new IllegalStateException("bceWithLogits: the " + what + " tensor was closed; the "
+          + "loss uses the tensor it was given, so keep it open while the loss is used");
+    }
     if (!w.shape().broadcastsTo(logits.shape())) {
       throw new IllegalArgumentException("bceWithLogits: " + what + " of shape " + w.shape()
           + " does not broadcast to the logits' shape " + logits.shape());
@@ -98,7 +102,8 @@ public final class BceWithLogits {
       throw new IllegalArgumentException("bceWithLogits: " + what + " is on " + w.device()
           + ", logits on " + logits.device());
     }
-    return w.dtype() == logits.dtype() ? w : w.to(logits.dtype());
+    Tensor constant = w.detach(); // a constant: no gradient reaches the weights
+    return constant.dtype() == logits.dtype() ? constant : constant.to(logits.dtype());
   }
 
   @Override

@@ -57,8 +57,7 @@ public final class CrossEntropy {
       throw new IllegalArgumentException("crossEntropy: class weights must be a 1-D floating "
           + "tensor, got " + weight.dtype() + " of shape " + weight.shape());
     }
-    return new CrossEntropy(reduction, weight == null ? null : weight.detach(), ignoreIndex,
-        labelSmoothing);
+    return new CrossEntropy(reduction, weight, ignoreIndex, labelSmoothing);
   }
 
   /**
@@ -148,6 +147,10 @@ public final class CrossEntropy {
     if (weight == null) {
       return null;
     }
+    if (weight.isClosed()) {
+      throw new IllegalStateException("crossEntropy: the class weights tensor was closed; the "
+          + "loss uses the tensor given to classWeights, so keep it open while the loss is used");
+    }
     if (weight.size(0) != logits.size(1)) {
       throw new IllegalArgumentException("crossEntropy: " + weight.size(0) + " class weights for "
           + logits.size(1) + " classes (logits shape " + logits.shape() + ")");
@@ -156,7 +159,8 @@ public final class CrossEntropy {
       throw new IllegalArgumentException("crossEntropy: class weights are on " + weight.device()
           + ", logits on " + logits.device());
     }
-    return weight.dtype() == logits.dtype() ? weight : weight.to(logits.dtype());
+    Tensor constant = weight.detach(); // a constant: no gradient reaches the weights
+    return constant.dtype() == logits.dtype() ? constant : constant.to(logits.dtype());
   }
 
   @Override

@@ -155,8 +155,8 @@ public final class Losses {
 
   static void checkArgs(String loss, Tensor prediction, Tensor target, Reduction reduction) {
     if (prediction == null || target == null || reduction == null) {
-      throw new IllegalArgumentException(loss + ": prediction, target and reduction must not be "
-          + "null");
+      throw new IllegalArgumentException(loss + ": the " + (prediction == null ? "prediction"
+          : target == null ? "target" : "reduction") + " is null");
     }
     if (!prediction.dtype().isFloating()) {
       throw new IllegalArgumentException(
@@ -205,7 +205,9 @@ public final class Losses {
     for (int i = 0; i < l.length; i++) {
       if ((l[i] < 0 || l[i] >= classes) && (ignored == null || l[i] != ignored)) {
         throw new IllegalArgumentException(loss + ": label " + l[i] + " at index " + i
-            + " is out of range for " + classes + " classes");
+            + " is out of range for " + classes + " classes" + (l[i] == -100 ? " (-100 is "
+            + "PyTorch's default ignore index; to ignore such rows, use "
+            + "Losses.crossEntropy().ignoreIndex(-100))" : ""));
       }
     }
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.autodiff.core.DType;
 import dev.autodiff.core.Shape;
 import dev.autodiff.core.Tensor;
+import dev.autodiff.core.Tensors;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -196,6 +197,39 @@ class LossesTest {
     assertTrue(Double.isNaN(none.item()));
     none.backward();
     assertArrayEquals(new double[12], x.grad().toDoubleArray(), 0);
+  }
+
+  @Test
+  void aLossConfiguredInAScopeOutlivesItAndNamesClosedWeights() {
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3);
+    Tensor y = Tensor.of(new long[] {0, 2, 1, 2});
+    Tensor w = Tensor.of(new double[] {0.2, 1.0, 3.0});
+    CrossEntropy ce;
+    BceWithLogits bce;
+    try (var s = Tensors.scope()) {
+      ce = Losses.crossEntropy().classWeights(w);
+      bce = Losses.bceWithLogits().posWeight(w);
+    }
+    assertEquals(2.456324885534941, ce.apply(x, y).item(), 1e-14); // torch's value, above
+    assertTrue(Double.isFinite(bce.apply(x, x.sigmoid()).item()));
+    w.close();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> ce.apply(x, y));
+    assertTrue(e.getMessage().startsWith("crossEntropy: the class weights tensor was closed"),
+        e.getMessage());
+    e = assertThrows(IllegalStateException.class, () -> bce.apply(x, x.sigmoid()));
+    assertTrue(e.getMessage().startsWith("bceWithLogits: the posWeight tensor was closed"),
+        e.getMessage());
+  }
+
+  @Test
+  void paddingLabelsAndNullArgumentsAreExplained() {
+    Tensor x = Tensor.of(CE_LOGITS, 4, 3);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(x, Tensor.of(new long[] {0, -100, 2, 1})));
+    assertTrue(e.getMessage().contains("ignoreIndex(-100)"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.crossEntropy().ignoreIndex(5).apply(null, Tensor.of(new long[] {0})));
+    assertTrue(e.getMessage().contains("the prediction is null"), e.getMessage());
   }
 
   @Test
