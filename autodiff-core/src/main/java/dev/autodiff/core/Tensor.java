@@ -475,38 +475,24 @@ public final class Tensor implements AutoCloseable {
 
   /** this to a constant power. */
   public Tensor pow(double exponent) {
-    if (dtype == DType.INT64 && exponent == Math.rint(exponent)
-        && Math.abs(exponent) < 0x1p62) {
-      return integerPower((long) exponent);
+    if (dtype == DType.INT64 && scalarDType(exponent) == DType.INT64) {
+      return integerPower(exponent);
     }
     return floating().unary(Ops.POW_SCALAR, exponent, 0);
   }
 
   /**
-   * An int64 tensor to a whole power stays int64, as in PyTorch (wrapping on overflow, as C's
-   * integers do); computed by repeated squaring, so any backend's int64 mul does it.
+   * An int64 tensor to a whole power stays int64, as in PyTorch, through the int64 pow kernel
+   * (wrapping on overflow, as C's integers do). A negative exponent is refused, as PyTorch
+   * refuses a negative scalar power of integers.
    */
-  private Tensor integerPower(long exponent) {
+  private Tensor integerPower(double exponent) {
     checkOpen("pow");
     if (exponent < 0) {
       throw new IllegalArgumentException("pow: int64 tensors to negative integer powers are "
-          + "not allowed (exponent " + exponent + "); convert to a floating dtype first");
+          + "not allowed (exponent " + (long) exponent + "); convert to a floating dtype first");
     }
-    if (exponent == 0) {
-      return onesLike();
-    }
-    Tensor result = null;
-    Tensor base = this;
-    for (long n = exponent; ; n >>= 1) {
-      if ((n & 1) == 1) {
-        result = result == null ? base : result.mul(base);
-      }
-      if (n == 1) {
-        break;
-      }
-      base = base.mul(base);
-    }
-    return result == this ? sameShapeView() : result;
+    return binary(Ops.POW, scalarOperand(exponent));
   }
 
   /** -this. */

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class MemoryTest {
 
   /** A storage that pretends to hold device memory and counts how often it is freed. */
-  private static final class FakeNativeStorage extends Storage {
+  static final class FakeNativeStorage extends Storage {
     final AtomicInteger freed;
 
     FakeNativeStorage(AtomicInteger freed) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,53 +14,31 @@ import org.junit.jupiter.api.Test;
  * the next tensor at once).
  */
 class StoragePinningTest {
-  /** A storage that claims to be device memory and counts its frees. */
-  static final class FakeDeviceStorage extends Storage {
-    int frees;
-
-    FakeDeviceStorage() {
-      super(DType.FLOAT32, 4);
-    }
-
-    @Override
-    public Device device() {
-      return Device.cpu();
-    }
-
-    @Override
-    public boolean isNative() {
-      return true;
-    }
-
-    @Override
-    protected void free() {
-      frees++;
-    }
-  }
-
   @Test
   void aFreedStorageCannotBeRetainedAgainNorFreedTwice() {
-    FakeDeviceStorage s = new FakeDeviceStorage();
+    AtomicInteger frees = new AtomicInteger();
+    Storage s = new MemoryTest.FakeNativeStorage(frees);
     assertTrue(s.tryRetain());
     assertTrue(s.tryRetain());
     s.release();
-    assertEquals(0, s.frees);
+    assertEquals(0, frees.get());
     s.release();
-    assertEquals(1, s.frees);
+    assertEquals(1, frees.get());
     assertFalse(s.tryRetain(), "the last owner let go: the memory is gone");
     s.release();
-    assertEquals(1, s.frees, "no double free");
+    assertEquals(1, frees.get(), "no double free");
   }
 
   @Test
   void closingAPinnedTensorFreesItsStorageOnlyWhenTheOpLetsGo() {
-    FakeDeviceStorage s = new FakeDeviceStorage();
+    AtomicInteger frees = new AtomicInteger();
+    Storage s = new MemoryTest.FakeNativeStorage(frees);
     Tensor t = Tensor.wrap(Tensor.zeros(4), s, Shape.of(4), DType.FLOAT32);
     Storage held = t.pin("someOp");
     t.close(); // on "another thread", mid-op
-    assertEquals(0, s.frees);
+    assertEquals(0, frees.get());
     Tensor.unpin(held);
-    assertEquals(1, s.frees);
+    assertEquals(1, frees.get());
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.pin("later"));
     assertTrue(e.getMessage().startsWith("later: tensor of shape [4] was closed"),
         e.getMessage());
@@ -67,7 +46,8 @@ class StoragePinningTest {
 
   @Test
   void aViewOfAFreedStorageIsRefused() {
-    FakeDeviceStorage s = new FakeDeviceStorage();
+    AtomicInteger frees = new AtomicInteger();
+    Storage s = new MemoryTest.FakeNativeStorage(frees);
     Tensor t = Tensor.wrap(Tensor.zeros(4), s, Shape.of(4), DType.FLOAT32);
     t.close();
     assertThrows(IllegalStateException.class,
