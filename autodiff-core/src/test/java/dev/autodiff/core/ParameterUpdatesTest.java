@@ -8,8 +8,12 @@ import org.junit.jupiter.api.Test;
 
 class ParameterUpdatesTest {
 
-  /** Adam written as tensor ops, in the order the fused kernel promises to follow. */
-  private static void composedAdam(Tensor p, Tensor g, Tensor m, Tensor v, AdamStep s) {
+  /**
+   * Adam written as tensor ops, in the order the fused kernel promises to follow; with AMSGrad
+   * when {@code vMax} (the running maxima of v) is not null.
+   */
+  private static void composedAdam(Tensor p, Tensor g, Tensor m, Tensor v, Tensor vMax,
+      AdamStep s) {
     if (s.decoupled()) {
       p.copyFrom(p.mul(1 - s.lr() * s.weightDecay()));
     } else if (s.weightDecay() != 0) {
@@ -17,7 +21,12 @@ class ParameterUpdatesTest {
     }
     m.copyFrom(m.mul(s.beta1()).add(g.mul(1 - s.beta1())));
     v.copyFrom(v.mul(s.beta2()).add(g.mul(1 - s.beta2()).mul(g)));
-    Tensor denom = v.sqrt().div(Math.sqrt(s.biasCorrection2())).add(s.eps());
+    Tensor second = v;
+    if (vMax != null) {
+      vMax.copyFrom(Tensor.where(vMax.gt(v), vMax, v));
+      second = vMax;
+    }
+    Tensor denom = second.sqrt().div(Math.sqrt(s.biasCorrection2())).add(s.eps());
     p.copyFrom(p.add(m.div(denom).mul(-s.lr() / s.biasCorrection1())));
   }
 
@@ -35,7 +44,7 @@ class ParameterUpdatesTest {
           Tensor g = Tensor.randn(10 + t, 70_000).to(dt);
           AdamStep s = new AdamStep(1e-2, 0.9, 0.999, 1e-8, 0.01, decoupled, t);
           ParameterUpdates.adam(p1, g, m1, v1, s);
-          composedAdam(p2, g, m2, v2, s);
+          composedAdam(p2, g, m2, v2, null, s);
         }
         assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt + " " + decoupled);
         assertArrayEquals(v2.toDoubleArray(), v1.toDoubleArray(), 0);
@@ -59,12 +68,7 @@ class ParameterUpdatesTest {
         Tensor g = Tensor.randn(40 + t, 30_000).mul(1.0 / t).to(dt);
         AdamStep s = new AdamStep(1e-2, 0.9, 0.5, 1e-8, 0.01, false, t);
         ParameterUpdates.amsgrad(p1, g, m1, v1, max1, s);
-        Tensor gd = g.add(p2.mul(s.weightDecay()));
-        m2.copyFrom(m2.mul(s.beta1()).add(gd.mul(1 - s.beta1())));
-        v2.copyFrom(v2.mul(s.beta2()).add(gd.mul(1 - s.beta2()).mul(gd)));
-        max2.copyFrom(Tensor.where(max2.gt(v2), max2, v2));
-        Tensor denom = max2.sqrt().div(Math.sqrt(s.biasCorrection2())).add(s.eps());
-        p2.copyFrom(p2.add(m2.div(denom).mul(-s.lr() / s.biasCorrection1())));
+        composedAdam(p2, g, m2, v2, max2, s);
       }
       assertArrayEquals(p2.toDoubleArray(), p1.toDoubleArray(), 0, dt.toString());
       assertArrayEquals(max2.toDoubleArray(), max1.toDoubleArray(), 0);
