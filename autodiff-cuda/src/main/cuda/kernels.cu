@@ -435,42 +435,72 @@ __device__ long long blockSum(long long s, long long* scratch) {
   return scratch[0];
 }
 
+// This thread's best of r[from + threadIdx.x], r[from + threadIdx.x + blockDim.x], ... below
+// `to`, with its index (k < 0: none).
+template <typename T>
+__device__ Best<T> threadBest(const T* r, int from, int to, bool max) {
+  Best<T> b;
+  b.k = -1;
+  b.v = T(0);
+  for (int k = from + threadIdx.x; k < to; k += blockDim.x) {
+    Best<T> c;
+    c.v = r[k];
+    c.k = k;
+    b = better(b, c, max);
+  }
+  return b;
+}
+
+// The block's reduction of r[from, to), which every thread gets: for SUM the sum; else the best
+// element and, for LOG_SUM_EXP, the sum of exp(r[k] - best) (0 where the best is not finite).
+template <typename T>
+struct Slice {
+  typename Acc<T>::type sum;
+  Best<T> best;
+  double expSum;
+};
+
+template <typename T>
+__device__ Slice<T> reduceSlice(int op, const T* r, int from, int to,
+                                typename Acc<T>::type* sums, Best<T>* bests) {
+  typedef typename Acc<T>::type A;
+  Slice<T> out;
+  out.sum = 0;
+  out.best.k = -1;
+  out.best.v = T(0);
+  out.expSum = 0;
+  if (op == R_SUM) {
+    A s = 0;
+    for (int k = from + threadIdx.x; k < to; k += blockDim.x) s += (A)r[k];
+    out.sum = blockSum(s, sums);
+    return out;
+  }
+  bool max = op == R_MAX || op == R_ARGMAX || op == R_LOG_SUM_EXP;
+  out.best = blockBest(threadBest(r, from, to, max), max, bests);
+  if (op == R_LOG_SUM_EXP) {
+    double m = (double)out.best.v, s = 0;
+    if (!isinf(m) && !isnan(m))
+      for (int k = from + threadIdx.x; k < to; k += blockDim.x) s += exp((double)r[k] - m);
+    out.expSum = blockSum(s, (double*)sums);
+  }
+  return out;
+}
+
 // inner == 1: one block per row (grid-stride over rows), threads stride over the row.
 template <typename T, typename R>
 __device__ void reduceRows(int op, const T* x, R* y, int outer, int n) {
-  typedef typename Acc<T>::type A;
-  __shared__ A sums[32];
+  __shared__ typename Acc<T>::type sums[32];
   __shared__ Best<T> bests[32];
-  bool max = op == R_MAX || op == R_ARGMAX || op == R_LOG_SUM_EXP;
   for (int row = blockIdx.x; row < outer; row += gridDim.x) {
-    const T* r = x + (long long)row * n;
+    Slice<T> s = reduceSlice(op, x + (long long)row * n, 0, n, sums, bests);
+    if (threadIdx.x != 0) continue;
     if (op == R_SUM) {
-      A s = 0;
-      for (int k = threadIdx.x; k < n; k += blockDim.x) s += (A)r[k];
-      s = blockSum(s, sums);
-      if (threadIdx.x == 0) y[row] = (R)s;
-      continue;
-    }
-    Best<T> b;
-    b.k = -1;
-    b.v = T(0);
-    for (int k = threadIdx.x; k < n; k += blockDim.x) {
-      Best<T> c;
-      c.v = r[k];
-      c.k = k;
-      b = better(b, c, max);
-    }
-    b = blockBest(b, max, bests);
-    if (op == R_LOG_SUM_EXP) {
-      double m = (double)b.v;
-      double s = 0;
-      bool finite = !isinf(m) && !isnan(m);
-      if (finite)
-        for (int k = threadIdx.x; k < n; k += blockDim.x) s += exp((double)r[k] - m);
-      s = blockSum(s, (double*)sums);
-      if (threadIdx.x == 0) y[row] = (R)(finite ? m + log(s) : m);
-    } else if (threadIdx.x == 0) {
-      y[row] = op == R_ARGMAX || op == R_ARGMIN ? (R)b.k : (R)b.v;
+      y[row] = (R)s.sum;
+    } else if (op == R_LOG_SUM_EXP) {
+      double m = (double)s.best.v;
+      y[row] = (R)(isinf(m) || isnan(m) ? m : m + log(s.expSum));
+    } else {
+      y[row] = op == R_ARGMAX || op == R_ARGMIN ? (R)s.best.k : (R)s.best.v;
     }
   }
 }
@@ -536,6 +566,70 @@ __device__ void reduceColumns(int op, const T* x, R* y, int outer, int n, int in
   }
 }
 
+// inner == 1 with few long rows (a full sum, say): one block per row would leave most of the
+// GPU idle, so the row is cut into `splits` chunks of `len`, a block each (grid splits x rows).
+// Each chunk leaves a partial in `part`, which holds 2 * outer * splits 8-byte words: SUM its
+// sum (Acc<T>); MAX/MIN/ARG* its best value (T) and, in the second half, that value's index;
+// LOG_SUM_EXP its max m and, in the second half, its sum of exp(x - m). reduceRowsCombine then
+// folds each row's partials in chunk order, so ties and NaNs resolve as in reduceRows.
+template <typename T>
+__device__ void reduceRowsSplit(int op, const T* x, void* part, int outer, int n, int splits,
+                                int len) {
+  typedef typename Acc<T>::type A;
+  __shared__ A sums[32];
+  __shared__ Best<T> bests[32];
+  long long parts = (long long)outer * splits;
+  int from = blockIdx.x * len, to = from + len < n ? from + len : n;
+  for (int row = blockIdx.y; row < outer; row += gridDim.y) {
+    Slice<T> s = reduceSlice(op, x + (long long)row * n, from, to, sums, bests);
+    if (threadIdx.x != 0) continue;
+    long long p = (long long)row * splits + blockIdx.x;
+    if (op == R_SUM) {
+      ((A*)part)[p] = s.sum;
+    } else if (op == R_LOG_SUM_EXP) {
+      ((double*)part)[p] = (double)s.best.v;
+      ((double*)part)[parts + p] = s.expSum;
+    } else {
+      ((T*)part)[p] = s.best.v;
+      ((long long*)part)[parts + p] = s.best.k;
+    }
+  }
+}
+
+template <typename T, typename R>
+__device__ void reduceRowsCombine(int op, const void* part, R* y, int outer, int splits) {
+  typedef typename Acc<T>::type A;
+  __shared__ A sums[32];
+  __shared__ Best<T> bests[32];
+  __shared__ Best<double> maxima[32];
+  bool max = op == R_MAX || op == R_ARGMAX;
+  long long parts = (long long)outer * splits;
+  for (int row = blockIdx.x; row < outer; row += gridDim.x) {
+    long long p0 = (long long)row * splits;
+    if (op == R_SUM) {
+      A s = 0;
+      for (int i = threadIdx.x; i < splits; i += blockDim.x) s += ((const A*)part)[p0 + i];
+      s = blockSum(s, sums);
+      if (threadIdx.x == 0) y[row] = (R)s;
+    } else if (op == R_LOG_SUM_EXP) {
+      const double* m = (const double*)part + p0;
+      const double* e = (const double*)part + parts + p0;
+      double mx = blockBest(threadBest(m, 0, splits, true), true, maxima).v;
+      bool finite = !isinf(mx) && !isnan(mx);
+      double s = 0;
+      if (finite)
+        for (int i = threadIdx.x; i < splits; i += blockDim.x) s += e[i] * exp(m[i] - mx);
+      s = blockSum(s, (double*)sums);
+      if (threadIdx.x == 0) y[row] = (R)(finite ? mx + log(s) : mx);
+    } else {
+      Best<T> b = blockBest(threadBest((const T*)part + p0, 0, splits, max), max, bests);
+      if (threadIdx.x == 0)
+        y[row] = op == R_ARGMAX || op == R_ARGMIN ? (R)((const long long*)part)[parts + p0 + b.k]
+                                                  : (R)b.v;
+    }
+  }
+}
+
 #define REDUCE(suffix, T)                                                                      \
   extern "C" __global__ void __launch_bounds__(1024)                                           \
       reduce_rows_##suffix(int op, const T* x, T* y, int outer, int n) {                       \
@@ -553,6 +647,20 @@ __device__ void reduceColumns(int op, const T* x, R* y, int outer, int n, int in
   extern "C" __global__ void argreduce_columns_##suffix(int op, const T* x, long long* y,      \
                                                         int outer, int n, int inner) {         \
     reduceColumns<T, long long>(op, x, y, outer, n, inner);                                    \
+  }                                                                                            \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      reduce_split_##suffix(int op, const T* x, void* part, int outer, int n, int splits,      \
+                            int len) {                                                         \
+    reduceRowsSplit<T>(op, x, part, outer, n, splits, len);                                    \
+  }                                                                                            \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      reduce_combine_##suffix(int op, const void* part, T* y, int outer, int splits) {         \
+    reduceRowsCombine<T, T>(op, part, y, outer, splits);                                       \
+  }                                                                                            \
+  extern "C" __global__ void __launch_bounds__(1024)                                           \
+      argreduce_combine_##suffix(int op, const void* part, long long* y, int outer,            \
+                                 int splits) {                                                 \
+    reduceRowsCombine<T, long long>(op, part, y, outer, splits);                               \
   }
 REDUCE(f32, float)
 REDUCE(f64, double)
@@ -568,16 +676,7 @@ __device__ void softmaxRows(const T* x, T* y, int outer, int n, int log) {
   for (int row = blockIdx.x; row < outer; row += gridDim.x) {
     const T* r = x + (long long)row * n;
     T* o = y + (long long)row * n;
-    Best<T> b;
-    b.k = -1;
-    b.v = T(0);
-    for (int k = threadIdx.x; k < n; k += blockDim.x) {
-      Best<T> c;
-      c.v = r[k];
-      c.k = k;
-      b = better(b, c, true);
-    }
-    double m = (double)blockBest(b, true, bests).v;
+    double m = (double)blockBest(threadBest(r, 0, n, true), true, bests).v;
     double s = 0;
     for (int k = threadIdx.x; k < n; k += blockDim.x) s += exp((double)r[k] - m);
     s = blockSum(s, sums);
@@ -687,16 +786,7 @@ SOFTMAX_BACKWARD(f64, double)
 template <typename T>
 __device__ double rowLogSumExpShift(const T* r, int classes, T* maxOut, Best<T>* bests,
                                     double* sums) {
-  Best<T> b;
-  b.k = -1;
-  b.v = T(0);
-  for (int k = threadIdx.x; k < classes; k += blockDim.x) {
-    Best<T> c;
-    c.v = r[k];
-    c.k = k;
-    b = better(b, c, true);
-  }
-  T m = blockBest(b, true, bests).v;
+  T m = blockBest(threadBest(r, 0, classes, true), true, bests).v;
   double s = 0;
   for (int k = threadIdx.x; k < classes; k += blockDim.x) s += exp((double)r[k] - (double)m);
   *maxOut = m;

@@ -468,6 +468,11 @@ public final class CudaBackend implements Backend {
         c.zero(y); // an empty sum
         return;
       }
+      int splits = inner == 1 ? Geometry.rowSplits(outer, n, c.multiprocessors()) : 1;
+      if (splits > 1) {
+        reduceSplit(op, x, y, outer, n, splits, index);
+        return;
+      }
       KernelArgs args = new KernelArgs().i32(op.ordinal()).ptr(x).ptr(y).i32(outer).i32(n);
       if (inner == 1) {
         c.launch(kernel, Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1,
@@ -478,6 +483,27 @@ public final class CudaBackend implements Backend {
       }
     });
     return index ? result.range(new ValueRange(0, n - 1)) : result;
+  }
+
+  /**
+   * Reduces each of the {@code outer} rows of {@code n} in {@code splits} chunks, a block each,
+   * then folds the chunks' partials (16 bytes each) in a second launch.
+   */
+  private static void reduceSplit(ReduceOp op, CudaStorage x, CudaStorage y, int outer, int n,
+      int splits, boolean index) {
+    CudaContext c = x.context();
+    int len = (n + splits - 1) / splits;
+    CudaStorage partials = c.allocate(DType.FLOAT64, 2L * outer * splits);
+    try {
+      c.launch("reduce_split_" + type(x.dtype()), splits, Math.min(outer, Geometry.MAX_GRID_YZ),
+          1, Geometry.rowThreads(len), 1, new KernelArgs().i32(op.ordinal()).ptr(x)
+              .ptr(partials).i32(outer).i32(n).i32(splits).i32(len));
+      c.launch((index ? "arg" : "") + "reduce_combine_" + type(x.dtype()),
+          Geometry.rowBlocks(outer, c.multiprocessors()), 1, 1, Geometry.rowThreads(splits), 1,
+          new KernelArgs().i32(op.ordinal()).ptr(partials).ptr(y).i32(outer).i32(splits));
+    } finally {
+      partials.dispose(); // stream-ordered: the next user of the block runs after these launches
+    }
   }
 
   @Override
@@ -709,24 +735,21 @@ public final class CudaBackend implements Backend {
 
     private void launch(int m, int batches, long aAt, long bAt, long yAt, long aStride,
         long bStride) {
-      int tile = MatmulPlan.tile(m, n, batches, c.multiprocessors());
+      // The float4 kernel beat both scalar tiles on every shape timed on an H100, even where it
+      // gives only two blocks (BENCHMARKS.md), so it is taken whenever the operands allow it.
+      boolean vector = w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb,
+          transA, transB, aAt, bAt, aStride, bStride);
+      int tile = vector ? 128 : MatmulPlan.tile(m, n, batches, c.multiprocessors());
+      String kernel = vector ? "matmul_f32_128v" : "matmul_" + type(a.dtype()) + "_" + tile;
       long columnsPerLaunch = (long) maxColumnTiles * tile;
-      if (n > columnsPerLaunch) {
-        // More column tiles than a grid holds: a launch per slab of columns, each writing its
-        // columns of every row of C (row stride n), reading its columns of B.
-        for (long c0 = 0; c0 < n; c0 += columnsPerLaunch) {
-          int nc = (int) Math.min(columnsPerLaunch, n - c0);
-          launchTiles("matmul_" + type(a.dtype()) + "_" + tile, tile, m, nc, batches, aAt,
-              bAt + (transB ? c0 * ldb : c0), yAt + c0, aStride, bStride);
-        }
-        return;
+      // More column tiles than a grid holds: a launch per slab of columns, each writing its
+      // columns of every row of C (row stride n), reading its columns of B. Slabs start at
+      // multiples of the tile, so the float4 kernel's alignment holds in each.
+      for (long c0 = 0; c0 < n; c0 += columnsPerLaunch) {
+        int nc = (int) Math.min(columnsPerLaunch, n - c0);
+        launchTiles(kernel, tile, m, nc, batches, aAt, bAt + (transB ? c0 * ldb : c0), yAt + c0,
+            aStride, bStride);
       }
-      String kernel = "matmul_" + type(a.dtype()) + "_" + tile;
-      if (tile == 128 && w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb,
-          transA, transB, aAt, bAt, aStride, bStride)) {
-        kernel = "matmul_f32_128v";
-      }
-      launchTiles(kernel, tile, m, n, batches, aAt, bAt, yAt, aStride, bStride);
     }
 
     /** Columns [0, nc) of the product at these offsets; C's rows are n long. */

@@ -35,6 +35,25 @@ final class Geometry {
     return (int) Math.max(1, Math.min(rows, (long) multiprocessors * BLOCKS_PER_SM));
   }
 
+  /** Rows shorter than this are reduced by one block each. */
+  static final int SPLIT_MIN_ROW = 1 << 15;
+  /** Elements a block of a split row reduces at least. */
+  static final int SPLIT_MIN_CHUNK = 1 << 13;
+
+  /**
+   * Chunks to cut each of {@code rows} rows of {@code n} into, a block each: 1 (no split) when
+   * the rows alone give every multiprocessor a block or are short; else enough chunks for about
+   * two blocks per multiprocessor, none under {@link #SPLIT_MIN_CHUNK} elements, each non-empty.
+   */
+  static int rowSplits(long rows, long n, int multiprocessors) {
+    if (rows >= multiprocessors || n < SPLIT_MIN_ROW) {
+      return 1;
+    }
+    long want = Math.min((2L * multiprocessors + rows - 1) / rows, n / SPLIT_MIN_CHUNK);
+    long len = (n + want - 1) / want;
+    return (int) Math.max(1, (n + len - 1) / len);
+  }
+
   /** Tiles of {@code tile} covering {@code n}. */
   static int tiles(long n, int tile) {
     return (int) ((n + tile - 1) / tile);

@@ -75,9 +75,10 @@ final class MatmulPlan {
   }
 
   /**
-   * The kernel's tile edge: 128 when such tiles still give at least half the multiprocessors a
-   * block (a 128 tile does four times a 64 tile's work, more efficiently), else 64. A first guess,
-   * to be tuned on the GPUs the backend meets.
+   * The scalar kernels' tile edge: 128 when such tiles still give at least half the
+   * multiprocessors a block (a 128 tile does four times a 64 tile's work, more efficiently), else
+   * 64. On an H100 this picked the faster of the two on every shape timed (BENCHMARKS.md); the
+   * float4 kernel, where the operands allow it, beat both and is always 128.
    */
   static int tile(int m, int n, int batches, int multiprocessors) {
     long big = (long) Geometry.tiles(m, 128) * Geometry.tiles(n, 128) * batches;

@@ -210,6 +210,44 @@ class CudaOpsTest {
     }
   }
 
+  @Test
+  void longRowsReducedInChunksMatchTheCpu() {
+    // Long enough that each row is cut into chunks (Geometry.rowSplits), with the extremes, ties,
+    // NaNs and infinities placed in different chunks: the fold must keep the first of a tie.
+    int n = 100_003;
+    assertTrue(Geometry.rowSplits(1, n, 4) > 1 && Geometry.rowSplits(3, n, 4) > 1);
+    double[] v = data(9, DType.FLOAT64, 3, n).toDoubleArray();
+    v[20_000] = 9;
+    v[90_000] = 9; // a tie in a later chunk: argmax 20000
+    v[n + 70_000] = Double.NaN;
+    v[n + 30_000] = -9;
+    v[n + 99_000] = -9;
+    v[n + 95_000] = Double.NaN; // first NaN at 70000
+    v[2 * n + n - 1] = Double.POSITIVE_INFINITY;
+    Tensor rows = Tensor.of(v, 3, n);
+    Tensor allMinusInf = Tensor.full(Double.NEGATIVE_INFINITY, 1, n);
+    for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+      for (Tensor x : List.of(rows.to(t), rows.slice(0, 0, 1).to(t), allMinusInf.to(t))) {
+        String of = " of " + x.shape();
+        same("sum" + of, w -> w.sum(1), x);
+        same("max" + of, w -> w.max(1), x);
+        same("min" + of, w -> w.min(1), x);
+        same("argmax" + of, w -> w.argmax(1), x);
+        same("argmin" + of, w -> w.argmin(1), x);
+        same("logSumExp" + of, w -> w.logSumExp(1), x);
+        same("sum all" + of, Tensor::sum, x.abs().neg().exp());
+      }
+    }
+    long[] longs = new long[n];
+    for (int i = 0; i < n; i++) {
+      longs[i] = (i % 7 == 0 ? 1L << 40 : -i) + 1;
+    }
+    longs[77_777] = Long.MAX_VALUE;
+    same("int64 sum of a long row", Tensor::sum, Tensor.of(longs));
+    same("int64 argmax of a long row", w -> w.argmax(0), Tensor.of(longs));
+    same("int64 min of a long row", w -> w.min(0), Tensor.of(longs));
+  }
+
   /** The VJP of f at x for cotangent g, on x's device. */
   static Tensor vjp(UnaryOperator<Tensor> f, Tensor x, Tensor g) {
     Tensor leaf = x.detach().requiresGrad();

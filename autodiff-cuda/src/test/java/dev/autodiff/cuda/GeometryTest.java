@@ -33,6 +33,25 @@ class GeometryTest {
     assertTrue(t >= Math.min(n, 1024));
   }
 
+  @Property
+  void longRowsAreSplitIntoNonEmptyChunksOnlyWhenTheRowsLeaveTheGpuIdle(
+      @ForAll @LongRange(min = 1, max = 1L << 20) long rows,
+      @ForAll @LongRange(min = 1, max = Integer.MAX_VALUE) long n,
+      @ForAll @IntRange(min = 1, max = 200) int sms) {
+    int splits = Geometry.rowSplits(rows, n, sms);
+    assertTrue(splits >= 1);
+    if (rows >= sms || n < Geometry.SPLIT_MIN_ROW) {
+      assertEquals(1, splits);
+      return;
+    }
+    long len = (n + splits - 1) / splits; // as CudaBackend cuts the rows
+    assertTrue((long) (splits - 1) * len < n, "every chunk has elements");
+    assertTrue(splits == 1 || len >= Geometry.SPLIT_MIN_CHUNK, "chunks worth a block");
+    assertTrue(rows * splits <= 2L * sms + rows, "about two blocks per multiprocessor");
+    assertTrue(rows * splits >= Math.min(2L * sms, rows * (n / Geometry.SPLIT_MIN_CHUNK)) / 2,
+        "enough blocks to fill the GPU");
+  }
+
   @Test
   void tilesRoundUp() {
     assertEquals(0, Geometry.tiles(0, 32));
