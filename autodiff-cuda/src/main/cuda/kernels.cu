@@ -442,10 +442,10 @@ __device__ Best<T> threadBest(const T* r, int from, int to, bool max) {
   Best<T> b;
   b.k = -1;
   b.v = T(0);
-  for (int k = from + threadIdx.x; k < to; k += blockDim.x) {
+  for (long long k = from + threadIdx.x; k < to; k += blockDim.x) {  // long: to may be 2^31-1
     Best<T> c;
     c.v = r[k];
-    c.k = k;
+    c.k = (int)k;
     b = better(b, c, max);
   }
   return b;
@@ -471,7 +471,7 @@ __device__ Slice<T> reduceSlice(int op, const T* r, int from, int to,
   out.expSum = 0;
   if (op == R_SUM) {
     A s = 0;
-    for (int k = from + threadIdx.x; k < to; k += blockDim.x) s += (A)r[k];
+    for (long long k = from + threadIdx.x; k < to; k += blockDim.x) s += (A)r[k];
     out.sum = blockSum(s, sums);
     return out;
   }
@@ -480,7 +480,7 @@ __device__ Slice<T> reduceSlice(int op, const T* r, int from, int to,
   if (op == R_LOG_SUM_EXP) {
     double m = (double)out.best.v, s = 0;
     if (!isinf(m) && !isnan(m))
-      for (int k = from + threadIdx.x; k < to; k += blockDim.x) s += exp((double)r[k] - m);
+      for (long long k = from + threadIdx.x; k < to; k += blockDim.x) s += exp((double)r[k] - m);
     out.expSum = blockSum(s, (double*)sums);
   }
   return out;
@@ -579,7 +579,7 @@ __device__ void reduceRowsSplit(int op, const T* x, void* part, int outer, int n
   __shared__ A sums[32];
   __shared__ Best<T> bests[32];
   long long parts = (long long)outer * splits;
-  int from = blockIdx.x * len, to = from + len < n ? from + len : n;
+  int from = blockIdx.x * len, to = len < n - from ? from + len : n;  // no int overflow
   for (int row = blockIdx.y; row < outer; row += gridDim.y) {
     Slice<T> s = reduceSlice(op, x + (long long)row * n, from, to, sums, bests);
     if (threadIdx.x != 0) continue;

@@ -492,7 +492,7 @@ public final class CudaBackend implements Backend {
   private static void reduceSplit(ReduceOp op, CudaStorage x, CudaStorage y, int outer, int n,
       int splits, boolean index) {
     CudaContext c = x.context();
-    int len = (n + splits - 1) / splits;
+    int len = (int) (((long) n + splits - 1) / splits);
     CudaStorage partials = c.allocate(DType.FLOAT64, 2L * outer * splits);
     try {
       c.launch("reduce_split_" + type(x.dtype()), splits, Math.min(outer, Geometry.MAX_GRID_YZ),
@@ -678,16 +678,41 @@ public final class CudaBackend implements Backend {
     }
 
     void run(MatmulPlan p) {
-      if (p.launches == null) {
+      int slices = p.launches == null && p.batches == 1
+          ? MatmulPlan.kSlices(p.m, n, k, c.multiprocessors()) : 1;
+      if (slices > 1) {
+        runSliced(p, slices);
+      } else if (p.launches == null) {
         for (int z0 = 0; z0 < p.batches; z0 += Geometry.MAX_GRID_YZ) {
           int zs = Math.min(Geometry.MAX_GRID_YZ, p.batches - z0);
-          launch(p.m, zs, p.aStart + z0 * p.aStride, p.bStart + z0 * p.bStride,
+          launch(y, k, p.m, zs, p.aStart + z0 * p.aStride, p.bStart + z0 * p.bStride,
               (long) z0 * p.m * n, p.aStride, p.bStride);
         }
       } else {
         for (int i = 0; i < p.launches.length; i += 2) {
-          launch(p.m, 1, p.launches[i], p.launches[i + 1], (long) (i / 2) * p.m * n, 0, 0);
+          launch(y, k, p.m, 1, p.launches[i], p.launches[i + 1], (long) (i / 2) * p.m * n, 0,
+              0);
         }
+      }
+    }
+
+    /**
+     * One product with k cut into {@code slices}: the slices' products run as one batch into a
+     * workspace of {@code slices} m x n partial products, which a column reduction then sums in
+     * a fixed order (deterministic, accumulated in double as every sum here).
+     */
+    private void runSliced(MatmulPlan p, int slices) {
+      int depth = k / slices;
+      long mn = (long) p.m * n;
+      CudaStorage partials = c.allocate(a.dtype(), slices * mn);
+      try {
+        launch(partials, depth, p.m, slices, p.aStart, p.bStart, 0,
+            transA ? (long) depth * lda : depth, transB ? depth : (long) depth * ldb);
+        c.launch("reduce_columns_" + type(a.dtype()), Geometry.tiles(mn, 32), 1, 1, 32, 8,
+            new KernelArgs().i32(ReduceOp.SUM.ordinal()).ptr(partials).ptr(y).i32(1).i32(slices)
+                .i32((int) mn));
+      } finally {
+        partials.dispose(); // stream-ordered: the next user of the block runs after these launches
       }
     }
 
@@ -733,11 +758,12 @@ public final class CudaBackend implements Backend {
       }
     }
 
-    private void launch(int m, int batches, long aAt, long bAt, long yAt, long aStride,
-        long bStride) {
+    /** The products of depth {@code depth} at these offsets into {@code out}. */
+    private void launch(CudaStorage out, int depth, int m, int batches, long aAt, long bAt,
+        long yAt, long aStride, long bStride) {
       // The float4 kernel beat both scalar tiles on every shape timed on an H100, even where it
       // gives only two blocks (BENCHMARKS.md), so it is taken whenever the operands allow it.
-      boolean vector = w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, k, lda, ldb,
+      boolean vector = w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, depth, lda, ldb,
           transA, transB, aAt, bAt, aStride, bStride);
       int tile = vector ? 128 : MatmulPlan.tile(m, n, batches, c.multiprocessors());
       String kernel = vector ? "matmul_f32_128v" : "matmul_" + type(a.dtype()) + "_" + tile;
@@ -747,18 +773,18 @@ public final class CudaBackend implements Backend {
       // multiples of the tile, so the float4 kernel's alignment holds in each.
       for (long c0 = 0; c0 < n; c0 += columnsPerLaunch) {
         int nc = (int) Math.min(columnsPerLaunch, n - c0);
-        launchTiles(kernel, tile, m, nc, batches, aAt, bAt + (transB ? c0 * ldb : c0), yAt + c0,
-            aStride, bStride);
+        launchTiles(kernel, tile, out, depth, m, nc, batches, aAt,
+            bAt + (transB ? c0 * ldb : c0), yAt + c0, aStride, bStride);
       }
     }
 
     /** Columns [0, nc) of the product at these offsets; C's rows are n long. */
-    private void launchTiles(String kernel, int tile, int m, int nc, int batches, long aAt,
-        long bAt, long yAt, long aStride, long bStride) {
+    private void launchTiles(String kernel, int tile, CudaStorage out, int depth, int m, int nc,
+        int batches, long aAt, long bAt, long yAt, long aStride, long bStride) {
       c.launch(kernel, Geometry.tiles(m, tile), Geometry.tiles(nc, tile), batches, 256, 1,
           new KernelArgs().address(a.address() + aAt * w).address(b.address() + bAt * w)
-              .address(y.address() + yAt * w).i32(m).i32(nc).i32(k).i32(lda).i32(ldb).i32(n)
-              .flag(transA).flag(transB).i64(aStride).i64(bStride).i64((long) m * n));
+              .address(out.address() + yAt * w).i32(m).i32(nc).i32(depth).i32(lda).i32(ldb)
+              .i32(n).flag(transA).flag(transB).i64(aStride).i64(bStride).i64((long) m * n));
     }
   }
 

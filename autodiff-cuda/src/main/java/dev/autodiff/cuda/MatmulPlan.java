@@ -85,6 +85,30 @@ final class MatmulPlan {
     return 2 * big >= multiprocessors ? 128 : 64;
   }
 
+  /** The least depth of a slice of k worth a block of its own. */
+  static final int MIN_SLICE = 64;
+
+  /**
+   * Slices to cut k into for a single m x n product whose 128-wide output tiles give fewer than
+   * half the multiprocessors a block (MNIST's layers, a classifier's last layer, where one block
+   * would walk all of k while most of the GPU idles): about one block per multiprocessor in all,
+   * each slice at least {@link #MIN_SLICE} deep, and k a whole number of slices of a multiple of
+   * four (so the float4 kernel still applies). 1: no split.
+   */
+  static int kSlices(int m, int n, int k, int multiprocessors) {
+    long blocks = (long) Geometry.tiles(m, 128) * Geometry.tiles(n, 128);
+    if (2 * blocks >= multiprocessors || k < 2 * MIN_SLICE) {
+      return 1;
+    }
+    long want = Math.min(k / MIN_SLICE, (multiprocessors + blocks - 1) / blocks);
+    for (int s = (int) want; s > 1; s--) {
+      if (k % s == 0 && (k / s) % 4 == 0) {
+        return s;
+      }
+    }
+    return 1;
+  }
+
   /**
    * True when a float32 product may use the float4 kernel (matmul_f32_128v): every load it makes
    * along a contiguous axis covers four whole floats at a 16-byte aligned address. Offsets and

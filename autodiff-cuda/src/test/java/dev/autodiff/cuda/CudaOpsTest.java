@@ -357,6 +357,30 @@ class CudaOpsTest {
     same("vector", Tensor::matmul, data(18, t, 7), data(19, t, 7, 4));
   }
 
+  @ParameterizedTest
+  @EnumSource(names = {"FLOAT32", "FLOAT64"})
+  void productsWithFewOutputTilesSplitKAndMatchTheCpu(DType t) {
+    withOurMatmul(() -> {
+      Device gpu = Gpu.device();
+      // {m, k, n, slices with the emulator's 4 SMs}: a classifier's last layer, a dot product,
+      // MNIST-like, k cut in two (200 / 3 is no whole number), and k that no slicing fits
+      // (130 / 2 is no multiple of four: one pass).
+      for (int[] s : new int[][] {{128, 2048, 10, 4}, {1, 256, 1, 4}, {100, 784, 120, 4},
+          {16, 200, 24, 2}, {3, 130, 5, 1}}) {
+        assertEquals(s[3], MatmulPlan.kSlices(s[0], s[2], s[1], 4), "slices on 4 SMs");
+        for (boolean ta : new boolean[] {false, true}) {
+          for (boolean tb : new boolean[] {false, true}) {
+            // Scaled so that float32's rounding over k = 2048 stays inside the 1e-4 tolerance.
+            Tensor a = data(43, t, ta ? new int[] {s[1], s[0]} : new int[] {s[0], s[1]}).mul(0.1);
+            Tensor b = data(44, t, tb ? new int[] {s[2], s[1]} : new int[] {s[1], s[2]}).mul(0.1);
+            assertMatches(Tensor.matmul(a, ta, b, tb), Tensor.matmul(a.to(gpu), ta, b.to(gpu),
+                tb), "split-k " + Arrays.toString(s) + " transA " + ta + " transB " + tb);
+          }
+        }
+      }
+    });
+  }
+
   @Test
   void theFloat4MatmulKernelGivesThePlainKernelsBits() {
     withOurMatmul(CudaOpsTest::float4AgainstPlain);

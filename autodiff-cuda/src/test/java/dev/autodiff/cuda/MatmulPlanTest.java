@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autodiff.core.Shape;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 /** How batched products become launches. */
@@ -73,5 +76,32 @@ class MatmulPlanTest {
     assertTrue(MatmulPlan.swapsLastTwo(new int[] {0, 1, 3, 2}));
     assertFalse(MatmulPlan.swapsLastTwo(new int[] {1, 0, 2}));
     assertFalse(MatmulPlan.swapsLastTwo(new int[] {0}));
+  }
+
+  @Property
+  void kIsSlicedOnlyForProductsThatLeaveTheGpuIdleAndIntoWholeAlignedSlices(
+      @ForAll @IntRange(min = 1, max = 5000) int m, @ForAll @IntRange(min = 1, max = 5000) int n,
+      @ForAll @IntRange(min = 0, max = 1 << 16) int k,
+      @ForAll @IntRange(min = 1, max = 200) int sms) {
+    int slices = MatmulPlan.kSlices(m, n, k, sms);
+    long blocks = (long) Geometry.tiles(m, 128) * Geometry.tiles(n, 128);
+    assertTrue(slices >= 1);
+    if (2 * blocks >= sms || k < 2 * MatmulPlan.MIN_SLICE) {
+      assertEquals(1, slices);
+    }
+    if (slices > 1) {
+      assertEquals(0, k % slices, "k is a whole number of slices");
+      assertEquals(0, k / slices % 4, "each slice keeps float4 alignment");
+      assertTrue(k / slices >= MatmulPlan.MIN_SLICE, "slices worth a block");
+      assertTrue(blocks * slices < sms + blocks, "about one block per multiprocessor");
+    }
+  }
+
+  @Test
+  void theMlpProductsThatStarveAnH100AreSliced() {
+    assertEquals(7, MatmulPlan.kSlices(128, 256, 784, 132)); // MNIST's first layer: 112 deep
+    assertEquals(16, MatmulPlan.kSlices(1024, 10, 2048, 132)); // the wide net's last layer
+    assertEquals(1, MatmulPlan.kSlices(1024, 2048, 2048, 132)); // 128 tiles fill the GPU
+    assertEquals(1, MatmulPlan.kSlices(32, 16, 16, 132)); // the tiny net: k too short
   }
 }
