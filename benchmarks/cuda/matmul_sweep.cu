@@ -151,6 +151,43 @@ int main() {
       printf(" %7.1fG %5.0fus%s", flop / ms / 1e6, ms * 1e3, err > 1e-3 ? "!" : "");
     }
     if (cublasSgemm) printf(" %7.1fG %5.0fus", flop / cublasMs / 1e6, cublasMs * 1e3);
+    // k split into S slices (CudaBackend.Gemm.runSliced): the slices as one batch of the float4
+    // (else the 64-wide) kernel into a workspace, then reduce_columns sums them; the best S of
+    // those MatmulPlan.kSlices could choose (k / S a multiple of four and at least 64 deep).
+    float bestMs = 0;
+    int bestS = 1;
+    for (int S = 2; S <= 32; S++) {
+      int depth = s.k / S;
+      if (s.k % S != 0 || depth % 4 != 0 || depth < 64) continue;
+      long long mn = (long long)s.m * s.n;
+      if (mn * S > (long long)maxElems) continue;
+      bool vec = lda % 4 == 0 && ldb % 4 == 0 && s.n % 4 == 0 && depth % 4 == 0;
+      int tile = vec ? 128 : 64;
+      Kernel kern = vec ? matmul_f32_128v : matmul_f32_64;
+      long long strideA = s.transA ? (long long)depth * lda : depth;
+      long long strideB = s.transB ? depth : (long long)depth * ldb;
+      dim3 grid((s.m + tile - 1) / tile, (s.n + tile - 1) / tile, S);
+      auto run = [&] {
+        kern<<<grid, 256>>>(A, B, R, s.m, s.n, depth, lda, ldb, s.n, s.transA, s.transB, strideA,
+                            strideB, mn);
+        reduce_columns_f32<<<dim3((unsigned)((mn + 31) / 32), 1, 1), dim3(32, 8)>>>(
+            0, R, C, 1, S, (int)mn);
+      };
+      float ms = timeMs(run, reps);
+      if (bestS == 1 || ms < bestMs) {
+        bestMs = ms;
+        bestS = S;
+      }
+    }
+    if (bestS > 1) {
+      CK(cudaMemcpy(hc.data(), C, (size_t)s.m * s.n * 4, cudaMemcpyDeviceToHost));
+      double err = 0;  // of the last S tried, against cuBLAS
+      if (cublasSgemm)
+        for (size_t i = 0; i < (size_t)s.m * s.n; i++)
+          err = std::max(err, (double)fabsf(hc[i] - hr[i]) / (1 + fabsf(hr[i])));
+      printf(" | split k by %2d: %7.1fG %5.0fus%s", bestS, flop / bestMs / 1e6, bestMs * 1e3,
+             err > 1e-3 ? "!" : "");
+    }
     printf("\n");
   }
   return 0;
