@@ -32,6 +32,15 @@ static void* handle;
 typedef void (*Kernel)(const float*, const float*, float*, int, int, int, int, int, int, int,
                        int, long long, long long, long long);
 
+// The warp-tiled kernel as it would be at one block a multiprocessor (151 registers on sm_90),
+// beside matmul_f32_128w's two blocks of 128 registers.
+extern "C" __global__ void __launch_bounds__(256, 1)
+    matmul_f32_128w_one_block(const float* A, const float* B, float* C, int M, int N, int K,
+                              int lda, int ldb, int ldc, int transA, int transB,
+                              long long strideA, long long strideB, long long strideC) {
+  matmulWarpTiled(A, B, C, M, N, K, lda, ldb, ldc, transA, transB, strideA, strideB, strideC);
+}
+
 struct Shape {
   const char* what;
   int m, n, k, transA, transB;
@@ -99,7 +108,9 @@ int main() {
     bool vec;
   } kernels[] = {{"k64", matmul_f32_64, 64, false},
                  {"k128", matmul_f32_128, 128, false},
-                 {"k128v", matmul_f32_128v, 128, true}};
+                 {"k128v", matmul_f32_128v, 128, true},
+                 {"k128w", matmul_f32_128w, 128, true},
+                 {"k128w1", matmul_f32_128w_one_block, 128, true}};
   size_t maxElems = 4096ull * 4096;
   float *A, *B, *C, *R;
   CK(cudaMalloc(&A, maxElems * 4));
@@ -151,42 +162,46 @@ int main() {
       printf(" %7.1fG %5.0fus%s", flop / ms / 1e6, ms * 1e3, err > 1e-3 ? "!" : "");
     }
     if (cublasSgemm) printf(" %7.1fG %5.0fus", flop / cublasMs / 1e6, cublasMs * 1e3);
-    // k split into S slices (CudaBackend.Gemm.runSliced): the slices as one batch of the float4
-    // (else the 64-wide) kernel into a workspace, then reduce_columns sums them; the best S of
-    // those MatmulPlan.kSlices could choose (k / S a multiple of four and at least 64 deep).
-    float bestMs = 0;
-    int bestS = 1;
-    for (int S = 2; S <= 32; S++) {
-      int depth = s.k / S;
-      if (s.k % S != 0 || depth % 4 != 0 || depth < 64) continue;
-      long long mn = (long long)s.m * s.n;
-      if (mn * S > (long long)maxElems) continue;
-      bool vec = lda % 4 == 0 && ldb % 4 == 0 && s.n % 4 == 0 && depth % 4 == 0;
-      int tile = vec ? 128 : 64;
-      Kernel kern = vec ? matmul_f32_128v : matmul_f32_64;
-      long long strideA = s.transA ? (long long)depth * lda : depth;
-      long long strideB = s.transB ? depth : (long long)depth * ldb;
-      dim3 grid((s.m + tile - 1) / tile, (s.n + tile - 1) / tile, S);
-      auto run = [&] {
-        kern<<<grid, 256>>>(A, B, R, s.m, s.n, depth, lda, ldb, s.n, s.transA, s.transB, strideA,
-                            strideB, mn);
-        reduce_columns_f32<<<dim3((unsigned)((mn + 31) / 32), 1, 1), dim3(32, 8)>>>(
-            0, R, C, 1, S, (int)mn);
-      };
-      float ms = timeMs(run, reps);
-      if (bestS == 1 || ms < bestMs) {
-        bestMs = ms;
-        bestS = S;
+    // k split into S slices (CudaBackend.Gemm.runSliced): the slices as one batch of a float4
+    // kernel (else the 64-wide one) into a workspace, then reduce_columns sums them; the best S
+    // of those MatmulPlan.kSlices could choose (k / S a multiple of four and at least 64 deep),
+    // with the float4 kernel and with the warp-tiled one.
+    for (Kernel vecKernel : {(Kernel)matmul_f32_128v, (Kernel)matmul_f32_128w}) {
+      float bestMs = 0;
+      int bestS = 1;
+      for (int S = 2; S <= 32; S++) {
+        int depth = s.k / S;
+        if (s.k % S != 0 || depth % 4 != 0 || depth < 64) continue;
+        long long mn = (long long)s.m * s.n;
+        if (mn * S > (long long)maxElems) continue;
+        bool vec = lda % 4 == 0 && ldb % 4 == 0 && s.n % 4 == 0 && depth % 4 == 0;
+        int tile = vec ? 128 : 64;
+        Kernel kern = vec ? vecKernel : matmul_f32_64;
+        long long strideA = s.transA ? (long long)depth * lda : depth;
+        long long strideB = s.transB ? depth : (long long)depth * ldb;
+        dim3 grid((s.m + tile - 1) / tile, (s.n + tile - 1) / tile, S);
+        auto run = [&] {
+          kern<<<grid, 256>>>(A, B, R, s.m, s.n, depth, lda, ldb, s.n, s.transA, s.transB,
+                              strideA, strideB, mn);
+          reduce_columns_f32<<<dim3((unsigned)((mn + 31) / 32), 1, 1), dim3(32, 8)>>>(
+              0, R, C, 1, S, (int)mn);
+        };
+        float ms = timeMs(run, reps);
+        if (bestS == 1 || ms < bestMs) {
+          bestMs = ms;
+          bestS = S;
+        }
       }
-    }
-    if (bestS > 1) {
-      CK(cudaMemcpy(hc.data(), C, (size_t)s.m * s.n * 4, cudaMemcpyDeviceToHost));
-      double err = 0;  // of the last S tried, against cuBLAS
-      if (cublasSgemm)
-        for (size_t i = 0; i < (size_t)s.m * s.n; i++)
-          err = std::max(err, (double)fabsf(hc[i] - hr[i]) / (1 + fabsf(hr[i])));
-      printf(" | split k by %2d: %7.1fG %5.0fus%s", bestS, flop / bestMs / 1e6, bestMs * 1e3,
-             err > 1e-3 ? "!" : "");
+      if (bestS > 1) {
+        CK(cudaMemcpy(hc.data(), C, (size_t)s.m * s.n * 4, cudaMemcpyDeviceToHost));
+        double err = 0;  // of the last S tried, against cuBLAS
+        if (cublasSgemm)
+          for (size_t i = 0; i < (size_t)s.m * s.n; i++)
+            err = std::max(err, (double)fabsf(hc[i] - hr[i]) / (1 + fabsf(hr[i])));
+        printf(" | split k%s by %2d: %7.1fG %5.0fus%s",
+               vecKernel == (Kernel)matmul_f32_128w ? " (w)" : "", bestS, flop / bestMs / 1e6,
+               bestMs * 1e3, err > 1e-3 ? "!" : "");
+      }
     }
     printf("\n");
   }

@@ -964,6 +964,17 @@ __device__ __forceinline__ void storeSlab(float (*S)[128], float4 v, int alongK,
   }
 }
 
+// acc[i][j] += a[i] * b[j] for a = (a0, a1) and b = (b0, b1): one step of k of a thread's 8 x 8.
+__device__ __forceinline__ void outerProduct8(float (&acc)[8][8], float4 a0, float4 a1, float4 b0,
+                                              float4 b1) {
+  float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+  float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[i][j] += a[i] * b[j];
+}
+
 extern "C" __global__ void __launch_bounds__(256)
     matmul_f32_128v(const float* __restrict__ A, const float* __restrict__ B,
                     float* __restrict__ C, int M, int N, int K, int lda, int ldb, int ldc,
@@ -1017,12 +1028,7 @@ extern "C" __global__ void __launch_bounds__(256)
       float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][64 + ty * 4]);
       float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 4]);
       float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][64 + tx * 4]);
-      float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-      float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-      for (int i = 0; i < 8; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++) acc[i][j] += a[i] * b[j];
+      outerProduct8(acc, a0, a1, b0, b1);
     }
     if (more) {
       storeSlab(As[buf ^ 1], ra, !transA, t.aK, t.aI);
@@ -1044,6 +1050,145 @@ extern "C" __global__ void __launch_bounds__(256)
       }
     }
   }
+}
+
+// The float4 kernel's loads, with warp tiling and deeper slabs: slabs of 16 along K (half as many
+// barriers), and each warp owning a 64 x 32 tile of C (the block's 8 warps as 2 x 4), each lane
+// 8 x 8 outputs as 2 x 2 fragments of 4 x 4. The lanes are interleaved (CUTLASS's
+// RowMajorInterleaved<2>) so that lanes n and n^2 read the same A vector and n and n^1 the same B
+// vector: a 16-byte shared-memory read then takes 2 wavefronts rather than 4, 8 per step of k
+// where matmul_f32_128v takes 12. Slab rows are padded to 132 floats, which makes the transposing
+// stores of vectors along k free of bank conflicts. Each output sums its products in the same
+// order as matmul_f32_128 (zeros beyond K add nothing).
+constexpr int WT_BK = 16, WT_ROW = 132;
+
+// One thread's two float4 loads of an operand's 128 x 16 slabs, as pointers stepped from slab to
+// slab so that the loop computes no addresses. Vectors along k: a warp covers 16 rows, lanes 0-15
+// at k = 0 and lanes 16-31 at k = 4 (so its transposing stores hit 32 distinct banks), a thread's
+// second vector 8 further along k in the same row. Vectors along the 128-wide axis: a warp covers
+// one k-row, a thread's second vector 8 k-rows further on. Either way a warp reads 16 whole
+// 32-byte sectors.
+struct SlabLoader {
+  const float* at;   // the first vector at the current slab
+  long long second;  // the second vector's offset from the first
+  long long step;    // from one slab to the next
+  int wide, k;       // the first vector's slot in the slab; the second's is at k + 8
+  bool inside;       // the vectors' row (or columns) inside the matrix along the wide axis
+
+  __device__ __forceinline__ SlabLoader(const float* x, int ld, bool alongK, int wide0,
+                                        int limit) {
+    int tid = threadIdx.x, lane = tid % 32;
+    if (alongK) {
+      wide = (tid / 32) * 16 + lane % 16, k = (lane / 16) * 4;
+      at = x + (long long)(wide0 + wide) * ld + k;
+      second = 8, step = WT_BK;
+    } else {
+      k = tid / 32, wide = lane * 4;
+      at = x + (long long)k * ld + wide0 + wide;
+      second = 8LL * ld, step = (long long)WT_BK * ld;
+    }
+    inside = wide0 + wide < limit;
+  }
+
+  // The two vectors of the slab at k0 (zeros outside the matrix), then on to the next slab.
+  __device__ __forceinline__ void load(int k0, int K, float4* v) {
+    v[0] = inside && k0 + k < K ? *reinterpret_cast<const float4*>(at) : make_float4(0, 0, 0, 0);
+    v[1] = inside && k0 + k + 8 < K ? *reinterpret_cast<const float4*>(at + second)
+                                    : make_float4(0, 0, 0, 0);
+    at += step;
+  }
+
+  // Slab rows are k: a vector along k is spread over four rows, one along the wide axis whole.
+  __device__ __forceinline__ void store(float (*S)[WT_ROW], const float4* v, bool alongK) {
+#pragma unroll
+    for (int p = 0; p < 2; p++) {
+      int kk = k + 8 * p;
+      if (alongK) {
+        S[kk][wide] = v[p].x;
+        S[kk + 1][wide] = v[p].y;
+        S[kk + 2][wide] = v[p].z;
+        S[kk + 3][wide] = v[p].w;
+      } else {
+        *reinterpret_cast<float4*>(&S[kk][wide]) = v[p];
+      }
+    }
+  }
+};
+
+__device__ __forceinline__ void matmulWarpTiled(const float* __restrict__ A,
+                                                const float* __restrict__ B,
+                                                float* __restrict__ C, int M, int N, int K,
+                                                int lda, int ldb, int ldc, int transA,
+                                                int transB, long long strideA,
+                                                long long strideB, long long strideC) {
+  __shared__ __align__(16) float As[2][WT_BK][WT_ROW];
+  __shared__ __align__(16) float Bs[2][WT_BK][WT_ROW];
+  int row0 = blockIdx.x * 128, col0 = blockIdx.y * 128;
+  SlabLoader la(A + blockIdx.z * strideA, lda, !transA, row0, M);
+  SlabLoader lb(B + blockIdx.z * strideB, ldb, transB, col0, N);
+  C += blockIdx.z * strideC;
+  // This lane's first row and column within the block tile (interleaved: row group from lane
+  // bits 0, 3 and 4, column group from bits 1 and 2); its fragments sit 32 rows and 16 columns on.
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int ar = (warp / 4) * 64 + ((lane & 1) | ((lane >> 2) & 6)) * 4;
+  int bc = (warp % 4) * 32 + ((lane >> 1) & 3) * 4;
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[i][j] = 0;
+
+  float4 ra[2], rb[2];
+  la.load(0, K, ra);
+  lb.load(0, K, rb);
+  la.store(As[0], ra, !transA);
+  lb.store(Bs[0], rb, transB);
+  __syncthreads();
+  int buf = 0;
+  for (int k0 = 0; k0 < K; k0 += WT_BK) {
+    bool more = k0 + WT_BK < K;
+    if (more) {
+      la.load(k0 + WT_BK, K, ra);
+      lb.load(k0 + WT_BK, K, rb);
+    }
+#pragma unroll
+    for (int k = 0; k < WT_BK; k++) {
+      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][k][ar]);
+      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][ar + 32]);
+      float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][bc]);
+      float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][bc + 16]);
+      outerProduct8(acc, a0, a1, b0, b1);
+    }
+    if (more) {
+      la.store(As[buf ^ 1], ra, !transA);
+      lb.store(Bs[buf ^ 1], rb, transB);
+    }
+    __syncthreads();
+    buf ^= 1;
+  }
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    int r = row0 + ar + (i / 4) * 32 + i % 4;
+    if (r >= M) continue;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      int c = col0 + bc + 16 * h;
+      if (c < N) {  // N is a multiple of four, so the whole vector is inside
+        *reinterpret_cast<float4*>(&C[(long long)r * ldc + c]) =
+            make_float4(acc[i][4 * h], acc[i][4 * h + 1], acc[i][4 * h + 2], acc[i][4 * h + 3]);
+      }
+    }
+  }
+}
+
+// Two blocks a multiprocessor: ptxas fits the kernel in 128 registers a thread without spilling
+// on sm_80 and sm_90 (unbounded it takes more, which leaves one block; matmul_sweep.cu times that
+// variant too).
+extern "C" __global__ void __launch_bounds__(256, 2)
+    matmul_f32_128w(const float* A, const float* B, float* C, int M, int N, int K, int lda,
+                    int ldb, int ldc, int transA, int transB, long long strideA,
+                    long long strideB, long long strideC) {
+  matmulWarpTiled(A, B, C, M, N, K, lda, ldb, ldc, transA, transB, strideA, strideB, strideC);
 }
 
 // ---- indexing -------------------------------------------------------------------------------

@@ -642,8 +642,13 @@ public final class CudaBackend implements Backend {
 
   private static volatile boolean vendorFailureLogged;
 
-  /** False makes float32 products skip the float4 kernel (tests compare the two). */
-  static volatile boolean vectorMatmul = true;
+  /**
+   * The float32 kernel for operands that allow 16-byte accesses; null leaves them to the scalar
+   * tiles (tests compare all three). matmul_f32_128v is the one timed on an H100;
+   * matmul_f32_128w, warp-tiled with deeper slabs, gives the same bits and awaits its timing
+   * (matmul_sweep.cu).
+   */
+  static volatile String vectorKernel = "matmul_f32_128v";
 
   /** Column tiles one launch of our matmul covers: a grid's y limit (tests make it small). */
   static volatile int maxColumnTiles = Geometry.MAX_GRID_YZ;
@@ -763,10 +768,11 @@ public final class CudaBackend implements Backend {
         long yAt, long aStride, long bStride) {
       // The float4 kernel beat both scalar tiles on every shape timed on an H100, even where it
       // gives only two blocks (BENCHMARKS.md), so it is taken whenever the operands allow it.
-      boolean vector = w == 4 && vectorMatmul && MatmulPlan.vectorizable(m, n, depth, lda, ldb,
-          transA, transB, aAt, bAt, aStride, bStride);
+      String vectorKernel = CudaBackend.vectorKernel;
+      boolean vector = w == 4 && vectorKernel != null && MatmulPlan.vectorizable(m, n, depth,
+          lda, ldb, transA, transB, aAt, bAt, aStride, bStride);
       int tile = vector ? 128 : MatmulPlan.tile(m, n, batches, c.multiprocessors());
-      String kernel = vector ? "matmul_f32_128v" : "matmul_" + type(a.dtype()) + "_" + tile;
+      String kernel = vector ? vectorKernel : "matmul_" + type(a.dtype()) + "_" + tile;
       long columnsPerLaunch = (long) maxColumnTiles * tile;
       // More column tiles than a grid holds: a launch per slab of columns, each writing its
       // columns of every row of C (row stride n), reading its columns of B. Slabs start at

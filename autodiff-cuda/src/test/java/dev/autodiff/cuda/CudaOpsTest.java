@@ -15,6 +15,7 @@ import dev.autodiff.core.UnaryOp;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -382,37 +383,60 @@ class CudaOpsTest {
   }
 
   @Test
-  void theFloat4MatmulKernelGivesThePlainKernelsBits() {
+  void theFloat4MatmulKernelsGiveThePlainKernelsBits() {
     withOurMatmul(CudaOpsTest::float4AgainstPlain);
   }
 
   private static void float4AgainstPlain() {
     Device gpu = Gpu.device();
-    // 128-wide tiles (and so the float4 kernel) once they fill half the multiprocessors: these
-    // shapes reach it on GPUs up to 144 multiprocessors, with ragged M and N edges.
+    // 128-wide tiles (and so the float4 kernels) once they fill half the multiprocessors: these
+    // shapes reach them on GPUs up to 144 multiprocessors, with ragged M and N edges, and K both
+    // a multiple of the warp-tiled kernel's slab of 16 and not.
     for (int[] s : new int[][] {{1024, 512, 2048}, {2048, 36, 1028}, {1000, 36, 1028},
-        {1100, 64, 1300}}) {
+        {1100, 64, 1300}, {1028, 20, 900}}) {
       for (boolean ta : new boolean[] {false, true}) {
         for (boolean tb : new boolean[] {false, true}) {
           Tensor a = data(35, DType.FLOAT32, ta ? new int[] {s[1], s[0]} : new int[] {s[0], s[1]})
               .to(gpu);
           Tensor b = data(36, DType.FLOAT32, tb ? new int[] {s[2], s[1]} : new int[] {s[1], s[2]})
               .to(gpu);
-          float[] vector;
-          float[] plain;
-          try {
-            CudaBackend.vectorMatmul = true;
-            vector = Tensor.matmul(a, ta, b, tb).toFloatArray();
-            CudaBackend.vectorMatmul = false;
-            plain = Tensor.matmul(a, ta, b, tb).toFloatArray();
-          } finally {
-            CudaBackend.vectorMatmul = true;
+          String at = Arrays.toString(s) + " transA " + ta + " transB " + tb;
+          float[] plain = withVectorKernel(null, () -> Tensor.matmul(a, ta, b, tb));
+          for (String kernel : new String[] {"matmul_f32_128v", "matmul_f32_128w"}) {
+            assertArrayEquals(plain,
+                withVectorKernel(kernel, () -> Tensor.matmul(a, ta, b, tb)), kernel + " " + at);
           }
-          org.junit.jupiter.api.Assertions.assertArrayEquals(plain, vector,
-              java.util.Arrays.toString(s) + " transA " + ta + " transB " + tb);
         }
       }
     }
+  }
+
+  /** The product's values with {@code kernel} for float4-ready operands (null: none). */
+  private static float[] withVectorKernel(String kernel, Supplier<Tensor> product) {
+    String was = CudaBackend.vectorKernel;
+    try {
+      CudaBackend.vectorKernel = kernel;
+      return product.get().toFloatArray();
+    } finally {
+      CudaBackend.vectorKernel = was;
+    }
+  }
+
+  @Test
+  void theWarpTiledKernelRunsBatchesAndSplitsOfK() {
+    withOurMatmul(() -> {
+      String was = CudaBackend.vectorKernel;
+      try {
+        CudaBackend.vectorKernel = "matmul_f32_128w";
+        batchedFloat4();
+        // A single product with few output tiles: k is split into slices (kSlices), each a
+        // launch of the warp-tiled kernel into the workspace.
+        same("split k, [16,2048] x [2048,16]", Tensor::matmul,
+            data(43, DType.FLOAT32, 16, 2048), data(44, DType.FLOAT32, 2048, 16));
+      } finally {
+        CudaBackend.vectorKernel = was;
+      }
+    });
   }
 
   @Test
