@@ -168,6 +168,7 @@ public final class Op {
       c.inputs = inputs;
       c.op = this;
       c.output = out;
+      c.noteVersions();
       out.node = c;
       state.tape.record(c);
     }

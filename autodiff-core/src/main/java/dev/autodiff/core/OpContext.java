@@ -35,8 +35,11 @@ public final class OpContext {
   long seq;
   /** Bytes of the inputs and output this entry keeps alive, for the tape's leak warning. */
   long bytes;
+  /** The storage versions of the inputs, then of the output, when the op was recorded. */
+  int[] versions;
 
   private Tensor[] saved;
+  private int[] savedVersions;
   private Map<String, Object> values;
 
   /** The shared, never-mutated context of unrecorded ops that have no settings. */
@@ -47,12 +50,23 @@ public final class OpContext {
   /** Saves tensors for the backward pass (replacing any saved before). */
   public void save(Tensor... tensors) {
     this.saved = tensors.clone();
+    this.savedVersions = new int[saved.length];
+    for (int i = 0; i < saved.length; i++) {
+      savedVersions[i] = saved[i] == null ? -1 : saved[i].version();
+    }
   }
 
   /** The tensors given to {@link #save}, in order. */
   public Tensor[] saved() {
     checkLive();
-    return saved == null ? new Tensor[0] : saved.clone();
+    if (saved == null) {
+      return new Tensor[0];
+    }
+    Tensor[] all = new Tensor[saved.length];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = asRecorded(saved[i], savedVersions[i], "saved tensor " + i);
+    }
+    return all;
   }
 
   /** Saved tensor {@code i}. */
@@ -62,7 +76,7 @@ public final class OpContext {
       throw new IllegalArgumentException(
           name() + ": no saved tensor " + i + " (" + (saved == null ? 0 : saved.length) + " saved)");
     }
-    return saved[i];
+    return asRecorded(saved[i], savedVersions[i], "saved tensor " + i);
   }
 
   /** Keeps a non-tensor value (a constant, a flag) for the backward pass. */
@@ -93,7 +107,7 @@ public final class OpContext {
       throw new IllegalArgumentException(
           name() + ": no input " + i + " (the op has " + inputs.length + ")");
     }
-    return inputs[i];
+    return asRecorded(inputs[i], versions == null ? -1 : versions[i], "input " + i);
   }
 
   /** The number of inputs. */
@@ -105,12 +119,40 @@ public final class OpContext {
   /** The op's output (available to backward). */
   public Tensor output() {
     checkLive();
-    return output;
+    return asRecorded(output, versions == null ? -1 : versions[inputs.length], "its output");
   }
 
   /** True when input {@code i} needs a gradient; backward may return null for the others. */
   public boolean needsInputGrad(int i) {
-    return input(i).tracked();
+    input(i); // checks i
+    return inputs[i].tracked();
+  }
+
+  /** Notes the versions of the inputs and output as the op is recorded. */
+  void noteVersions() {
+    versions = new int[inputs.length + 1];
+    for (int i = 0; i < inputs.length; i++) {
+      versions[i] = inputs[i].version();
+    }
+    versions[inputs.length] = output.version();
+  }
+
+  /**
+   * {@code t} if its values are still those the op was recorded with, else a stand-in whose
+   * shape can be read but whose values cannot: a VJP that needs only the shape of an input
+   * rewritten since still works, one that needs its values fails, as PyTorch's saved-tensor
+   * check does, rather than compute a wrong gradient from the new values.
+   */
+  private Tensor asRecorded(Tensor t, int version, String what) {
+    int now = t == null ? -1 : t.version();
+    if (version < 0 || now < 0 || now == version) {
+      return t; // a closed tensor fails as closed wherever it is read
+    }
+    return t.staleView(what + " (" + t.dtype() + " " + t.shape() + ") was modified in place"
+        + " after " + name() + " was recorded (version " + now + ", recorded at " + version
+        + "), by copyFrom, an optimizer step or a gradient accumulated into it, and the"
+        + " gradient needs its values as they were: run backward before changing it, or the"
+        + " forward pass again after");
   }
 
   String name() {
@@ -133,6 +175,8 @@ public final class OpContext {
     releasedBy = why;
     released = true;
     saved = null;
+    savedVersions = null;
+    versions = null;
     values = null;
     inputs = null;
     output = null;

@@ -15,6 +15,7 @@ public final class ParameterUpdates {
         new String[] {"parameter", "gradient", "first moment", "second moment"});
     param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(), null,
         step);
+    modified(param, m, v);
   }
 
   /**
@@ -28,6 +29,7 @@ public final class ParameterUpdates {
         "first moment", "second moment", "maximum second moment"});
     param.backend().adamStep(param.storage(), grad.storage(), m.storage(), v.storage(),
         vMax.storage(), step);
+    modified(param, m, v, vMax);
   }
 
   /**
@@ -40,9 +42,11 @@ public final class ParameterUpdates {
       check("sgd", new Tensor[] {param, grad, Tensor.required("sgd", "momentum buffer", buffer)},
           new String[] {"parameter", "gradient", "momentum buffer"});
       param.backend().sgdStep(param.storage(), grad.storage(), buffer.storage(), step);
+      modified(param, buffer);
     } else {
       check("sgd", new Tensor[] {param, grad}, new String[] {"parameter", "gradient"});
       param.backend().sgdStep(param.storage(), grad.storage(), null, step);
+      modified(param);
     }
   }
 
@@ -67,6 +71,17 @@ public final class ParameterUpdates {
     param.backend().rmspropStep(param.storage(), grad.storage(), squareAvg.storage(),
         step.centered() ? gradAvg.storage() : null,
         step.momentum() != 0 ? buffer.storage() : null, step);
+    modified(param, squareAvg, step.centered() ? gradAvg : null,
+        step.momentum() != 0 ? buffer : null);
+  }
+
+  /** Counts an in-place write to each tensor given (nulls skipped): see {@code Storage.version}. */
+  private static void modified(Tensor... written) {
+    for (Tensor t : written) {
+      if (t != null) {
+        t.storage().modified();
+      }
+    }
   }
 
   /** Same shape, dtype and device as the parameter (the first); everything but the gradient a leaf. */

@@ -24,6 +24,14 @@ public abstract class Storage {
   @SuppressWarnings("unused") // accessed through OWNERS
   private volatile int owners;
 
+  /**
+   * In-place writes to these elements so far (copyFrom, optimizer updates, gradients accumulated
+   * or zeroed), PyTorch's version counter: a tape entry notes the versions of the tensors its VJP
+   * may read, and a backward that reads one rewritten since fails rather than use the new values.
+   * Views share the storage, so they share the count.
+   */
+  private int version;
+
   protected Storage(DType dtype, long size) {
     this.dtype = dtype;
     this.size = size;
@@ -37,6 +45,16 @@ public abstract class Storage {
   /** Number of elements. */
   public final long size() {
     return size;
+  }
+
+  /** The number of in-place writes to these elements so far. */
+  final int version() {
+    return version;
+  }
+
+  /** Counts one in-place write. */
+  final void modified() {
+    version++;
   }
 
   /** The device this storage lives on. */

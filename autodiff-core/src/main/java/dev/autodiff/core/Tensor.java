@@ -27,6 +27,11 @@ public final class Tensor implements AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
 
   private Storage storage;
+  /**
+   * Set on the stand-in a tape entry hands its VJP for a tensor modified in place since it was
+   * recorded: the message of the error that any read of its values then raises.
+   */
+  private String staleBecause;
   private final Shape shape;
   private final DType dtype;
   private final Backend backend;
@@ -878,6 +883,22 @@ public final class Tensor implements AutoCloseable {
     return view(shape);
   }
 
+  /** The in-place writes to this tensor's storage so far; -1 once it is closed. */
+  int version() {
+    Storage s = storage;
+    return s == null ? -1 : s.version();
+  }
+
+  /**
+   * A stand-in for this tensor whose shape, dtype and device can be read but whose values cannot:
+   * reading them throws an {@link IllegalStateException} with {@code why}.
+   */
+  Tensor staleView(String why) {
+    Tensor v = alias();
+    v.staleBecause = why;
+    return v;
+  }
+
   /** All elements in one axis. */
   public Tensor flatten() {
     return reshape(-1);
@@ -1433,6 +1454,7 @@ public final class Tensor implements AutoCloseable {
   public synchronized Tensor grad() {
     if (gradZeroed && grad != null && !grad.isClosed()) {
       grad.backend.fill(grad.storage, 0);
+      grad.storage.modified();
       gradZeroed = false;
     }
     return grad;
@@ -1482,8 +1504,10 @@ public final class Tensor implements AutoCloseable {
           && grad.device.equals(g.device);
       if (inPlace && gradZeroed) {
         backend.copyInto(g.storage(), grad.storage); // overwrite the logical zeros
+        grad.storage.modified();
       } else if (inPlace) {
         backend.addInto(g.storage(), grad.storage);
+        grad.storage.modified();
       } else if (grad == null || grad.isClosed() || gradZeroed) {
         grad = g.mul(1); // a copy: the cotangent may be shared with another leaf or the caller
       } else {
@@ -1525,7 +1549,9 @@ public final class Tensor implements AutoCloseable {
    * Overwrites this tensor's values with {@code src}'s (converted to this dtype), in place and
    * unrecorded, and returns this tensor: how optimizers and initializers update parameters, like
    * PyTorch's {@code p.copy_(src)} under {@code no_grad}. Only a leaf may be overwritten; views
-   * sharing its storage see the new values.
+   * sharing its storage see the new values. As in PyTorch, a backward through an op recorded
+   * before the overwrite that needs the old values fails with an {@link IllegalStateException}
+   * rather than compute with the new ones.
    */
   public Tensor copyFrom(Tensor src) {
     required("copyFrom", "source", src);
@@ -1549,6 +1575,7 @@ public final class Tensor implements AutoCloseable {
           if (values != to) {
             backend.copyInto(values, to);
           }
+          to.modified();
         } finally {
           if (values != from) {
             values.free(); // the cast's copy, owned by no tensor
@@ -1614,6 +1641,9 @@ public final class Tensor implements AutoCloseable {
    * @throws IllegalStateException naming {@code op} when this tensor is closed
    */
   Storage pin(String op) {
+    if (staleBecause != null) {
+      throw new IllegalStateException(staleBecause);
+    }
     Storage s = storage;
     if (s == null || s.isNative() && !s.tryRetain()) {
       throw closed(op);
@@ -1629,6 +1659,9 @@ public final class Tensor implements AutoCloseable {
   }
 
   Storage storage() {
+    if (staleBecause != null) {
+      throw new IllegalStateException(staleBecause);
+    }
     Storage s = storage;
     if (s == null) {
       throw closed("use");

@@ -21,7 +21,8 @@ final class TensorFormat {
   static String format(Tensor t) {
     Shape shape = t.shape();
     boolean summarize = shape.numel() > THRESHOLD;
-    String[] cells = cells(t, summarize);
+    // An empty tensor shows no cells, however long its other axes: no index list is built.
+    String[] cells = shape.numel() == 0 ? new String[0] : cells(t, summarize);
     int width = 0;
     for (String c : cells) {
       width = Math.max(width, c.length());

@@ -1339,6 +1339,14 @@ class ForwardValuesTest {
   }
 
   @Test
+  void toStringOfAnEmptyTensorWithLongOtherAxesPrintsNoCells() {
+    assertEquals("tensor([], shape=[1048576, 1048576, 0], dtype=float32)",
+        Tensor.zeros(1 << 20, 1 << 20, 0).toString());
+    assertEquals("tensor([], shape=[0, 3], dtype=int64)",
+        Tensor.zeros(0, 3).to(DType.INT64).toString());
+  }
+
+  @Test
   void toStringOfALargeTensorIsTruncatedWithEllipsis() {
     // NumPy pads integers to one width ("[   0,    1, ..."), so compare with spaces collapsed
     String s = Tensor.arange(2000).toString().replaceAll("\\s+", " ");

@@ -83,6 +83,78 @@ class TapeTest {
   }
 
   @Test
+  void backwardThatNeedsAValueOverwrittenSinceFailsNamingTheOpAndInput() {
+    Tensor w = Tensor.of(new double[] {2}).requiresGrad();
+    Tensor y = w.mul(w).sum(); // mul's VJP needs w as it was: 2
+    try (var g = Autograd.noGrad()) {
+      w.copyFrom(Tensor.of(new double[] {-2}));
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+    assertTrue(e.getMessage().contains("mul") && e.getMessage().contains("modified in place")
+        && e.getMessage().contains("input 1"), e.getMessage()); // dy/dw0 = w1
+    assertNull(w.grad(), "nothing is accumulated from a failed backward");
+  }
+
+  @Test
+  void anOverwriteAfterAnOpsRecordIsCaughtForEveryKindOfInPlaceWrite() {
+    // An optimizer's fused update between a retained backward and the next.
+    Tensor p = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor loss = p.mul(p).sum();
+    loss.backward(null, true);
+    ParameterUpdates.sgd(p, p.grad(), null, new SgdStep(0.1, 0, 0, 0, false, false));
+    assertModifiedInPlace(loss);
+    // A gradient accumulated into in place, read by a recorded op.
+    Tensor x = Tensor.of(new double[] {3}).requiresGrad();
+    x.mul(x).sum().backward();
+    Tensor z = x.grad().detach().requiresGrad();
+    Tensor q = z.mul(x.grad()).sum(); // records x.grad() as mul's input 1
+    x.mul(x).sum().backward(); // adds into x.grad() in place
+    assertModifiedInPlace(q);
+  }
+
+  private static void assertModifiedInPlace(Tensor loss) {
+    IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+    assertTrue(e.getMessage().contains("modified in place"), e.getMessage());
+  }
+
+  @Test
+  void anOverwriteAnOpsVjpDoesNotReadLeavesItsGradientAlone() {
+    // add needs only its inputs' shapes and exp only its output, as in PyTorch.
+    Tensor w = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor y = w.add(1).sum().add(w.exp().sum());
+    try (var g = Autograd.noGrad()) {
+      w.copyFrom(Tensor.of(new double[] {5, 5}));
+    }
+    y.backward();
+    assertArrayEquals(new double[] {1 + Math.exp(1), 1 + Math.exp(2)}, w.grad().toDoubleArray(),
+        1e-12);
+  }
+
+  @Test
+  void aViewSharesItsBaseVersionSoOverwritingEitherIsCaught() {
+    Tensor w = Tensor.of(new double[] {1, 2, 3, 4}).requiresGrad();
+    Tensor v = w.detach().reshape(2, 2); // shares w's storage
+    Tensor y = w.mul(w).sum();
+    v.copyFrom(Tensor.zeros(2, 2).to(DType.FLOAT64));
+    assertModifiedInPlace(y);
+  }
+
+  @Test
+  void aUserOpsSavedTensorOverwrittenSinceFailsWhenItsBackwardReadsIt() {
+    Op scaleBy = Op.define("scaleBy", (ctx, in) -> {
+      ctx.save(in[1]);
+      return in[0].mul(in[1]);
+    }, (ctx, g) -> new Tensor[] {g.mul(ctx.saved(0)), null});
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor s = Tensor.of(new double[] {3, 4});
+    Tensor y = scaleBy.apply(x, s).sum();
+    s.copyFrom(Tensor.of(new double[] {0, 0}));
+    IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+    assertTrue(e.getMessage().contains("scaleBy") && e.getMessage().contains("saved tensor 0"),
+        e.getMessage());
+  }
+
+  @Test
   void secondDerivativeOfCubeIsSixX() {
     Tensor x = Tensor.scalar(1.5, DType.FLOAT64).requiresGrad();
     Tensor y = x.pow(3);
