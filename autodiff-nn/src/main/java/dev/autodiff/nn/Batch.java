@@ -3,12 +3,12 @@ package dev.autodiff.nn;
 import dev.autodiff.core.Tensor;
 
 /**
- * One mini-batch from a {@link DataLoader}: features {@code x} ({@code [B, ...]}) and int64 labels
- * {@code y} ({@code [B]}). Both are new tensors; make them inside a {@code Tensors.scope()} (or
- * close them) when memory matters, as on a GPU.
+ * One mini-batch from a {@link DataLoader}: features {@code x} ({@code [B, ...]}) and targets
+ * {@code y} ({@code [B, ...]}, int64 labels for classification). Both are new tensors; make them
+ * inside a {@code Tensors.scope()} (or close them) when memory matters, as on a GPU.
  *
  * @param x the features, the first axis indexing samples
- * @param y the labels, one per sample
+ * @param y the targets, the first axis indexing samples
  */
 public record Batch(Tensor x, Tensor y) {
   /** Checks that both tensors are present and hold the same number of samples. */

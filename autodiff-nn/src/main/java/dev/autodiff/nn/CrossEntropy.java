@@ -78,16 +78,21 @@ public final class CrossEntropy {
     return new CrossEntropy(reduction, weight, ignoreIndex, e);
   }
 
-  /** The loss of {@code logits} [N, C] against int64 labels [N] or class probabilities [N, C]. */
+  /**
+   * The loss of {@code logits} [N, C] against int64 labels [N] or class probabilities [N, C]; as
+   * in PyTorch also of [C] against a label [] and of [N, C, d1, ...] against labels [N, d1, ...]
+   * (the mean then runs over every label), unreduced in the labels' shape.
+   */
   public Tensor apply(Tensor logits, Tensor target) {
     if (weight == null && ignoreIndex == null && labelSmoothing == 0) {
       return Losses.softmaxCrossEntropy(logits, target, reduction);
     }
     Losses.checkArgs("crossEntropy", logits, target, reduction);
-    if (logits.rank() != 2) {
-      throw new IllegalArgumentException(
-          "crossEntropy: logits must be [batch, classes], got shape " + logits.shape());
-    }
+    ClassRows rows = ClassRows.of("crossEntropy", logits, target);
+    return rows.perSample(rowsLoss(rows.logits(), rows.target()), reduction);
+  }
+
+  private Tensor rowsLoss(Tensor logits, Tensor target) {
     int classes = logits.size(1);
     Tensor w = classWeightsFor(logits);
     Tensor logProbs = logits.logSoftmax(1);

@@ -5,9 +5,11 @@ import dev.autodiff.core.Tensor;
 import java.util.Random;
 
 /**
- * An in-memory labelled dataset: features {@code x} of shape {@code [N, ...]} and int64 labels
- * {@code y} of shape {@code [N]}. Immutable; {@link #get(Tensor)} gathers a mini-batch and {@link
- * DataLoader} iterates over mini-batches.
+ * An in-memory dataset: features {@code x} of shape {@code [N, ...]} and targets {@code y} of shape
+ * {@code [N, ...]}: int64 class labels {@code [N]} for classification, floating targets (such as
+ * {@code [N]} or {@code [N, outputs]} for regression) or anything else with one entry per sample,
+ * as PyTorch's {@code TensorDataset}. Immutable; {@link #get(Tensor)} gathers a mini-batch and
+ * {@link DataLoader} iterates over mini-batches.
  *
  * <p>Both tensors live on one device: usually the CPU, with each batch moved by {@link
  * DataLoader#to}, or a GPU for a dataset small enough to stay there.
@@ -19,7 +21,10 @@ public final class Dataset {
   private final Tensor x;
   private final Tensor y;
 
-  /** A dataset over {@code x} ({@code [N, ...]}) and int64 labels {@code y} ({@code [N]}). */
+  /**
+   * A dataset over {@code x} ({@code [N, ...]}) and targets {@code y} ({@code [N, ...]}). Int64
+   * targets are class labels and must not be negative.
+   */
   public Dataset(Tensor x, Tensor y) {
     if (x == null || y == null) {
       throw new IllegalArgumentException("dataset: x and y must not be null");
@@ -28,9 +33,9 @@ public final class Dataset {
       throw new IllegalArgumentException(
           "dataset: x must have a sample axis, got shape " + x.shape());
     }
-    if (y.rank() != 1 || y.dtype() != DType.INT64) {
-      throw new IllegalArgumentException("dataset: y must be 1-D int64 labels, got shape "
-          + y.shape() + " dtype " + y.dtype());
+    if (y.rank() < 1) {
+      throw new IllegalArgumentException("dataset: y must have a sample axis (one target per"
+          + " sample), got shape " + y.shape());
     }
     if (x.size(0) != y.size(0)) {
       throw new IllegalArgumentException("dataset: x has " + x.size(0) + " samples (shape "
@@ -40,11 +45,14 @@ public final class Dataset {
       throw new IllegalArgumentException("dataset: x is on " + x.device() + " but y is on "
           + y.device() + "; move both to one device with to(Device)");
     }
-    long[] labels = y.toLongArray();
-    for (int i = 0; i < labels.length; i++) {
-      if (labels[i] < 0) {
-        throw new IllegalArgumentException("dataset: label " + labels[i] + " of sample " + i
-            + " is negative; labels are class indices 0, 1, ...");
+    if (y.dtype() == DType.INT64) {
+      long[] labels = y.toLongArray();
+      int perSample = y.size(0) == 0 ? 1 : (int) (labels.length / y.size(0));
+      for (int i = 0; i < labels.length; i++) {
+        if (labels[i] < 0) {
+          throw new IllegalArgumentException("dataset: label " + labels[i] + " of sample "
+              + i / perSample + " is negative; labels are class indices 0, 1, ...");
+        }
       }
     }
     this.x = x;
@@ -56,7 +64,7 @@ public final class Dataset {
     return x;
   }
 
-  /** The int64 labels, {@code [N]}. */
+  /** The targets, {@code [N, ...]}: int64 labels for classification. */
   public Tensor y() {
     return y;
   }
@@ -66,8 +74,16 @@ public final class Dataset {
     return y.size(0);
   }
 
-  /** One more than the largest label (0 for an empty dataset). */
+  /**
+   * One more than the largest label (0 for an empty dataset).
+   *
+   * @throws IllegalStateException when the targets are not int64 class labels
+   */
   public int numClasses() {
+    if (y.dtype() != DType.INT64) {
+      throw new IllegalStateException("dataset numClasses: the targets are " + y.dtype() + " "
+          + y.shape() + ", not int64 class labels");
+    }
     long max = -1;
     for (long v : y.toLongArray()) {
       max = Math.max(max, v);
@@ -145,9 +161,13 @@ public final class Dataset {
         new Dataset(second.x(), second.y())};
   }
 
-  /** The shapes, e.g. {@code Dataset(x=[60000, 28, 28] float32, y=[60000])}. */
+  /**
+   * The shapes, e.g. {@code Dataset(x=[60000, 28, 28] float32, y=[60000])} (the targets' dtype
+   * shown unless they are int64 labels).
+   */
   @Override
   public String toString() {
-    return "Dataset(x=" + x.shape() + " " + x.dtype() + ", y=" + y.shape() + ")";
+    return "Dataset(x=" + x.shape() + " " + x.dtype() + ", y=" + y.shape()
+        + (y.dtype() == DType.INT64 ? "" : " " + y.dtype()) + ")";
   }
 }

@@ -17,7 +17,9 @@ public final class Losses {
   /**
    * Cross-entropy of softmax(logits) [N, C] against int64 class labels [N] (or, for float targets
    * of the logits' shape, against class probabilities). Fused and stable for logits of magnitude
-   * 1000: the forward uses log-softmax, the backward is softmax - onehot.
+   * 1000: the forward uses log-softmax, the backward is softmax - onehot. As in PyTorch, logits
+   * may also be unbatched, [C] with a label [], or have more axes, [N, C, d1, ...] with labels
+   * [N, d1, ...] (the class axis second); unreduced, the loss has the labels' shape.
    */
   public static Tensor softmaxCrossEntropy(Tensor logits, Tensor target) {
     return softmaxCrossEntropy(logits, target, Reduction.MEAN);
@@ -26,6 +28,11 @@ public final class Losses {
   /** {@link #softmaxCrossEntropy(Tensor, Tensor)} with the given reduction. */
   public static Tensor softmaxCrossEntropy(Tensor logits, Tensor target, Reduction reduction) {
     checkArgs("softmaxCrossEntropy", logits, target, reduction);
+    ClassRows rows = ClassRows.of("softmaxCrossEntropy", logits, target);
+    return rows.perSample(rowsCrossEntropy(rows.logits(), rows.target(), reduction), reduction);
+  }
+
+  private static Tensor rowsCrossEntropy(Tensor logits, Tensor target, Reduction reduction) {
     if (target.dtype().isFloating()) {
       if (!logits.shape().equals(target.shape())) {
         throw new IllegalArgumentException("softmaxCrossEntropy: a floating target holds class "
@@ -67,7 +74,10 @@ public final class Losses {
         });
   }
 
-  /** Negative log-likelihood of log-probabilities [N, C] at int64 labels [N]. */
+  /**
+   * Negative log-likelihood of log-probabilities [N, C] at int64 labels [N]; also of [C] at a
+   * label [], and of [N, C, d1, ...] at labels [N, d1, ...], as PyTorch's {@code nll_loss}.
+   */
   public static Tensor nll(Tensor logProbs, Tensor labels) {
     return nll(logProbs, labels, Reduction.MEAN);
   }
@@ -75,8 +85,11 @@ public final class Losses {
   /** {@link #nll(Tensor, Tensor)} with the given reduction. */
   public static Tensor nll(Tensor logProbs, Tensor labels, Reduction reduction) {
     checkArgs("nll", logProbs, labels, reduction);
-    checkLabels("nll", logProbs, labels);
-    return reduction.apply(logProbs.gather(1, labels.unsqueeze(1)).squeeze(1).neg());
+    ClassRows rows = ClassRows.of("nll", logProbs, labels);
+    checkLabels("nll", rows.logits(), rows.target());
+    return rows.perSample(
+        reduction.apply(rows.logits().gather(1, rows.target().unsqueeze(1)).squeeze(1).neg()),
+        reduction);
   }
 
   /** Mean squared error; prediction and target have one shape. */

@@ -166,8 +166,8 @@ class DataTest {
         () -> new Dataset(x, Tensor.of(new long[3])));
     assertTrue(e.getMessage().contains("4") && e.getMessage().contains("3"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> new Dataset(x, Tensor.of(new float[4])));
-    assertTrue(e.getMessage().contains("int64"), e.getMessage());
+        () -> new Dataset(x, Tensor.scalar(1)));
+    assertTrue(e.getMessage().contains("sample axis"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new DataLoader(numbered(3), 0));
     assertTrue(e.getMessage().contains("0"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> numbered(3).get(5L));
@@ -257,6 +257,35 @@ class DataTest {
       correct += best == ty[i] ? 1 : 0;
     }
     assertTrue(correct / 500.0 > 0.3, "nearest mean accuracy " + correct / 500.0);
+  }
+
+  @Test
+  void floatTargetsOfAnyShapeBatchAlongsideTheirSamples() {
+    // Regression: two outputs per sample, row i of y being (10 i, -i); x's row i is (i, i).
+    double[] xs = new double[14];
+    double[] ys = new double[14];
+    for (int i = 0; i < 7; i++) {
+      xs[2 * i] = xs[2 * i + 1] = i;
+      ys[2 * i] = 10 * i;
+      ys[2 * i + 1] = -i;
+    }
+    Dataset d = new Dataset(Tensor.of(xs, 7, 2), Tensor.of(ys, 7, 2));
+    assertEquals("Dataset(x=[7, 2] float64, y=[7, 2] float64)", d.toString());
+    int seen = 0;
+    for (Batch b : new DataLoader(d, 3, new Random(5))) {
+      assertEquals(b.x().size(0), b.y().size(0));
+      double[] bx = b.x().toDoubleArray();
+      double[] by = b.y().toDoubleArray();
+      for (int r = 0; r < b.size(); r++) {
+        assertEquals(10 * bx[2 * r], by[2 * r], 0.0);
+        assertEquals(-bx[2 * r], by[2 * r + 1], 0.0);
+      }
+      seen += b.size();
+    }
+    assertEquals(7, seen);
+    IllegalStateException e = assertThrows(IllegalStateException.class, d::numClasses);
+    assertEquals("dataset numClasses: the targets are float64 [7, 2], not int64 class labels",
+        e.getMessage());
   }
 
   @Test

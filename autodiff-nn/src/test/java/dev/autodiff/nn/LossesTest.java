@@ -40,6 +40,71 @@ class LossesTest {
     assertEquals(Shape.of(), Losses.softmaxCrossEntropy(LOGITS, LABELS).shape());
   }
 
+  // PyTorch's layouts beyond [N, C]; expected values from torch 2.13 (F.cross_entropy, float64).
+  private static Tensor perPixelLogits() { // [N=2, C=3, d=2]
+    return Tensor.of(new double[] {0.5, -1, 2, 0.25, -0.75, 1.5, 1, 0, -2, 3, 0.5, 0.5}, 2, 3, 2)
+        .requiresGrad();
+  }
+
+  @Test
+  void crossEntropyOverExtraAxesTakesTheClassAxisSecondAsPyTorch() {
+    Tensor x = perPixelLogits();
+    Tensor labels = Tensor.of(new long[] {2, 0, 1, 2}, 2, 2);
+    Tensor loss = Losses.softmaxCrossEntropy(x, labels);
+    assertEquals(2.9861524335711827, loss.item(), 1e-12);
+    loss.backward();
+    assertArrayEquals(new double[] {0.043341123019748774, -0.23500555117122143,
+        0.19424143733378557, 0.05233576887054923, -0.23758256035353437, 0.18266978230067218,
+        0.15093722403715645, 0.010996620073014461, -0.2424852781076065, 0.22087301850679864,
+        0.09154805407045007, -0.23186963857981308}, x.grad().toDoubleArray(), 1e-12);
+    Tensor none = Losses.softmaxCrossEntropy(x, labels, Reduction.NONE);
+    assertEquals(Shape.of(2, 2), none.shape());
+    assertArrayEquals(new double[] {3.0023590102358226, 2.813780863337258, 3.5045969023422834,
+        2.6238729583693674}, none.toDoubleArray(), 1e-12);
+    assertEquals(11.94460973428473,
+        Losses.nll(x.logSoftmax(1), labels, Reduction.SUM).item(), 1e-12);
+  }
+
+  @Test
+  void crossEntropyOptionsAndProbabilitiesOverExtraAxesMatchPyTorch() {
+    Tensor x = perPixelLogits();
+    Tensor loss = Losses.crossEntropy().classWeights(Tensor.of(new double[] {1, 2, 0.5}))
+        .ignoreIndex(-100).labelSmoothing(0.1)
+        .apply(x, Tensor.of(new long[] {2, -100, 1, 2}, 2, 2));
+    assertEquals(3.129558503899661, loss.item(), 1e-12);
+    loss.backward();
+    assertArrayEquals(new double[] {0.02163551517047685, 0.0, 0.12453797487441576, 0.0,
+        -0.14617349004489263, 0.0, 0.3746173503171776, -0.0028025537226112965,
+        -0.6030179329416611, 0.14465961398291452, 0.22840058262448348, -0.1418570602603032},
+        x.grad().toDoubleArray(), 1e-12);
+    Tensor y = perPixelLogits();
+    Tensor probs = Tensor.of(new double[] {0.1, 0.2, 0.3, -0.4, 0, 1, 1, 0, 0, 1, 0.5, 0.5},
+        2, 3, 2).softmax(1);
+    Tensor lp = Losses.softmaxCrossEntropy(y, probs);
+    assertEquals(1.3385031259745679, lp.item(), 1e-12);
+    lp.backward();
+    assertArrayEquals(new double[] {-0.03662714106423116, -0.05124207670030624,
+        0.09656797901633164, 0.015984392925748443, -0.059940837952100534, 0.03525768377455776,
+        0.02431712627324295, -0.035584310733447436, -0.03906620891406839, 0.09425292074288513,
+        0.014749082640825473, -0.058668610009437655}, y.grad().toDoubleArray(), 1e-12);
+  }
+
+  @Test
+  void unbatchedLogitsTakeAScalarLabel() {
+    Tensor u = Tensor.of(new double[] {0.5, -1, 2}).requiresGrad();
+    Tensor loss = Losses.softmaxCrossEntropy(u, Tensor.scalar(2, DType.INT64));
+    assertEquals(0.24131129665715703, loss.item(), 1e-12);
+    loss.backward();
+    assertArrayEquals(new double[] {0.1752903921400367, 0.03911257327068745,
+        -0.21440296541072412}, u.grad().toDoubleArray(), 1e-12);
+    assertEquals(Shape.of(), Losses.softmaxCrossEntropy(u, Tensor.scalar(2, DType.INT64),
+        Reduction.NONE).shape());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(perPixelLogits(), Tensor.of(new long[] {0, 1})));
+    assertEquals("softmaxCrossEntropy: for logits of shape [2, 3, 2] the labels must have shape"
+        + " [2, 2], got [2] (int64)", e.getMessage());
+  }
+
   @Test
   void softmaxCrossEntropyGradientIsSoftmaxMinusOneHotOverN() {
     Tensor x = LOGITS.detach().requiresGrad();
