@@ -1,5 +1,6 @@
 package dev.autodiff.nn;
 
+import dev.autodiff.core.Device;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -39,6 +40,7 @@ public final class Demo {
       "  --batch N       mini-batch size (default: 128)",
       "  --lr X          Adam learning rate (default: 0.001)",
       "  --hidden N,N    hidden layer sizes (default: 256,256 on Fashion-MNIST, 128 embedded)",
+      "  --device D      cpu (default), cuda or cuda:N: where the model trains",
       "  --quiet         no progress bar",
       "  --help          this text");
 
@@ -54,6 +56,8 @@ public final class Demo {
     int[] hidden;
     boolean quiet;
     boolean help;
+    /** -1 for the CPU, else the CUDA device's index. */
+    int cuda = -1;
   }
 
   /** Runs the demo; exits with status 0, 1 (failure) or 2 (bad usage). */
@@ -126,6 +130,9 @@ public final class Demo {
         case "--hidden":
           o.hidden = sizes(args, ++i, a);
           break;
+        case "--device":
+          o.cuda = cudaIndex(value(args, ++i, a));
+          break;
         default:
           throw new IllegalArgumentException("unknown option '" + a + "'");
       }
@@ -178,6 +185,21 @@ public final class Demo {
     }
   }
 
+  /** -1 for "cpu", the index for "cuda" (0) or "cuda:N". */
+  private static int cudaIndex(String device) {
+    if (device.equals("cpu")) {
+      return -1;
+    }
+    if (device.equals("cuda")) {
+      return 0;
+    }
+    if (device.matches("cuda:\\d{1,4}")) {
+      return Integer.parseInt(device.substring("cuda:".length()));
+    }
+    throw new IllegalArgumentException("--device must be cpu, cuda or cuda:N, got '" + device
+        + "'");
+  }
+
   private static int[] sizes(String[] args, int i, String option) {
     String v = value(args, i, option);
     String[] parts = v.split(",");
@@ -197,6 +219,8 @@ public final class Demo {
 
   private static void train(Options o, PrintStream out, PrintStream err) throws IOException {
     long t0 = System.nanoTime();
+    // First, so that a missing GPU is named in a second, before the data is read.
+    Device device = o.cuda < 0 ? Device.cpu() : Device.cuda(o.cuda);
     Datasets.Split split;
     String source;
     boolean fashion;
@@ -227,17 +251,18 @@ public final class Demo {
     System.arraycopy(hidden, 0, sizes, 1, hidden.length);
     sizes[sizes.length - 1] = classes;
     // Seeded here rather than through Init.manualSeed: the demo leaves global state alone.
-    Layer model = MLP.of(new Random(o.seed), ReLU::new, sizes);
-    Optimizer opt = new Adam(model.parameters(), o.lr);
-    out.printf(Locale.ROOT, "model: %s, %,d parameters; Adam lr %s, batch %d, %d epoch%s, seed"
-            + " %d%n", model.describe(), model.parameterCount(), o.lr, o.batch, o.epochs,
-        o.epochs == 1 ? "" : "s", o.seed);
+    Layer model = MLP.of(new Random(o.seed), ReLU::new, sizes).to(device);
+    Optimizer opt = new Adam(model.parameters(), o.lr); // after to(): the moved parameters
+    out.printf(Locale.ROOT, "model: %s, %,d parameters on %s; Adam lr %s, batch %d, %d epoch%s,"
+            + " seed %d%n", model.describe(), model.parameterCount(), device, o.lr, o.batch,
+        o.epochs, o.epochs == 1 ? "" : "s", o.seed);
 
     Trainer trainer = new Trainer(model, opt, Losses::softmaxCrossEntropy)
         .progress(o.quiet ? null : err)
         .log(out);
-    DataLoader trainLoader = new DataLoader(train, o.batch, new Random(o.seed));
-    DataLoader testLoader = new DataLoader(test, 1000);
+    // The data stays on the host; each batch moves to the device as it is made.
+    DataLoader trainLoader = new DataLoader(train, o.batch, new Random(o.seed)).to(device);
+    DataLoader testLoader = new DataLoader(test, 1000).to(device);
     try {
       Files.createDirectories(o.out); // before training: fail in a second, not after the run
     } catch (IOException e) {

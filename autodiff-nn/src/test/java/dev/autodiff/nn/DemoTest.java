@@ -34,6 +34,19 @@ class DemoTest {
   }
 
   @Test
+  void deviceOptionTakesCpuOrCudaAndNamesAMissingGpu() {
+    Result bad = run("--device", "gpu");
+    assertEquals(2, bad.status());
+    assertTrue(bad.err().contains("--device must be cpu, cuda or cuda:N, got 'gpu'"), bad.err());
+    // autodiff-nn's tests run without the CUDA module: the demo fails at once, saying why.
+    Result missing = run("--device", "cuda:1", "--embedded", "--out", dir.toString());
+    assertEquals(1, missing.status());
+    assertTrue(missing.err().startsWith("autodiff demo: ") && missing.err().contains("autodiff-cuda"),
+        missing.err());
+    assertEquals("", missing.out(), "nothing was loaded or trained");
+  }
+
+  @Test
   void oneEpochOnTheEmbeddedSetPrintsAccuracyLastAndSavesCurveAndCheckpoint() throws IOException {
     Path out = dir.resolve("out");
     Result r = run("--embedded", "--epochs", "1", "--seed", "3", "--out", out.toString());
