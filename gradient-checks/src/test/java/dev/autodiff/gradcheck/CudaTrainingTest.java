@@ -10,23 +10,16 @@ import dev.autodiff.core.Tensors;
 import dev.autodiff.cuda.CudaBackend;
 import dev.autodiff.cuda.MemoryStats;
 import dev.autodiff.nn.Adam;
-import dev.autodiff.nn.Demo;
 import dev.autodiff.nn.Layer;
 import dev.autodiff.nn.Losses;
 import dev.autodiff.nn.MLP;
 import dev.autodiff.nn.Optimizer;
 import dev.autodiff.nn.ReLU;
 import dev.autodiff.nn.SGD;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The nn library unchanged on a GPU: the same model, data and optimizer give the CPU's losses and
@@ -118,25 +111,5 @@ class CudaTrainingTest {
   @Test
   void sgdWithMomentumTrainsAnMlpOnTheGpuAsOnTheCpu() {
     sameTraining(p -> new SGD(p, 0.1).momentum(0.9));
-  }
-
-  @Test
-  void theDemoTrainsOnTheGpuWithDeviceCuda(@TempDir Path dir) {
-    gpu();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = Demo.run(new String[] {"--device", "cuda", "--embedded", "--epochs", "1",
-        "--hidden", "32", "--quiet", "--out", dir.toString()},
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    String text = out.toString(StandardCharsets.UTF_8);
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    assertTrue(text.contains("parameters on cuda:0"), text);
-    String[] lines = text.strip().split("\\R");
-    String last = lines[lines.length - 1];
-    assertTrue(last.matches("test accuracy: 0\\.\\d{4}"), text);
-    double accuracy = Double.parseDouble(last.substring("test accuracy: ".length()));
-    assertTrue(accuracy > 0.5, "well above the 0.1 of chance: " + accuracy);
-    assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
   }
 }
