@@ -102,12 +102,16 @@ public final class OpContext {
 
   /** Input {@code i} of the op. */
   public Tensor input(int i) {
+    checkInput(i);
+    return asRecorded(inputs[i], versions == null ? -1 : versions[i], "input " + i);
+  }
+
+  private void checkInput(int i) {
     checkLive();
     if (i < 0 || i >= inputs.length) {
       throw new IllegalArgumentException(
           name() + ": no input " + i + " (the op has " + inputs.length + ")");
     }
-    return asRecorded(inputs[i], versions == null ? -1 : versions[i], "input " + i);
   }
 
   /** The number of inputs. */
@@ -124,7 +128,7 @@ public final class OpContext {
 
   /** True when input {@code i} needs a gradient; backward may return null for the others. */
   public boolean needsInputGrad(int i) {
-    input(i); // checks i
+    checkInput(i); // no stand-in for an input overwritten since: only whether it is tracked
     return inputs[i].tracked();
   }
 
