@@ -999,17 +999,22 @@ public final class Tensor implements AutoCloseable {
     return Ops.SUM_TO.run(c, this);
   }
 
-  /** Elements {@code from} (inclusive) to {@code to} (exclusive) along {@code axis}. */
+  /**
+   * Elements {@code from} (inclusive) to {@code to} (exclusive) along {@code axis}, as PyTorch's
+   * {@code x[from:to]}: negative indices count from the end, indices past either end are clamped
+   * to it, and a range that ends before it starts is empty.
+   *
+   * <pre>{@code
+   * jshell> Tensor.arange(5).slice(0, -2, 100);
+   * tensor([3, 4], shape=[2], dtype=int64)
+   * }</pre>
+   */
   public Tensor slice(int axis, int from, int to) {
     checkOpen("slice");
     int a = shape.axis(axis, "slice");
     int n = shape.size(a);
-    int f = from < 0 ? from + n : from;
-    int t = to < 0 ? to + n : to;
-    if (f < 0 || t > n || f > t) {
-      throw new IllegalArgumentException("slice: range [" + from + ", " + to
-          + ") is out of bounds for axis " + axis + " of size " + n + " in shape " + shape);
-    }
+    int f = clampIndex(from, n);
+    int t = Math.max(f, clampIndex(to, n));
     if (f == 0 && t == n) {
       return sameShapeView();
     }
@@ -1017,6 +1022,12 @@ public final class Tensor implements AutoCloseable {
     c.axis = a;
     c.ints = new int[] {f, t};
     return Ops.SLICE.run(c, this);
+  }
+
+  /** A Python slice bound in {@code [0, n]}: negative counts from the end, then clamped. */
+  private static int clampIndex(int index, int n) {
+    long i = index < 0 ? (long) index + n : index;
+    return (int) Math.max(0, Math.min(n, i));
   }
 
   /** Zeros of size {@code total} along {@code axis}, with this tensor placed at {@code from}. */

@@ -236,11 +236,9 @@ class ErrorsTest {
   }
 
   @Test
-  void sliceOutOfBoundsNamesTheOpAndRange() {
-    assertThrowsNaming(IllegalArgumentException.class, () -> m23().slice(1, 0, 4),
-        "slice", "4", "[2, 3]");
-    assertThrowsNaming(IllegalArgumentException.class, () -> m23().slice(1, 2, 1), "slice");
-    assertThrowsNaming(IllegalArgumentException.class, () -> m23().slice(0, -3, 1), "slice");
+  void sliceOfAnAxisOutOfRangeNamesTheOpAndAxis() {
+    assertThrowsNaming(IllegalArgumentException.class, () -> m23().slice(2, 0, 1),
+        "slice", "2", "[2, 3]");
   }
 
   // ---- reshape ------------------------------------------------------------------------------

@@ -861,6 +861,17 @@ class ForwardValuesTest {
   }
 
   @Test
+  void sliceClampsBoundsPastEitherEndAsPythonSlicingDoes() {
+    Tensor x = Tensor.of(seq(8, 0, 1), 2, 4);            // torch: x[:, 1:100], x[:, -100:2]
+    assertTensor(x.slice(1, 1, 100), DType.FLOAT64, dims(2, 3), 1, 2, 3, 5, 6, 7);
+    assertTensor(x.slice(1, -100, 2), DType.FLOAT64, dims(2, 2), 0, 1, 4, 5);
+    assertTensor(x.slice(0, 5, 9), DType.FLOAT64, dims(0, 4));
+    assertTensor(x.slice(1, 3, 1), DType.FLOAT64, dims(2, 0));
+    assertTensor(x.slice(1, Integer.MIN_VALUE, Integer.MAX_VALUE), DType.FLOAT64, dims(2, 4),
+        seq(8, 0, 1));
+  }
+
+  @Test
   void concatJoinsAlongAnExistingAxis() {
     Tensor a = Tensor.of(new double[] {1, 2, 3, 4}, 2, 2);
     Tensor b = Tensor.of(new double[] {5, 6, 7, 8, 9, 10}, 2, 3);

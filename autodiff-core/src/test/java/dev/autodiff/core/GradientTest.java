@@ -359,6 +359,8 @@ class GradientTest {
         uniform(78, -1, 1, s(3, 4)), s(3, 4)));
     c.add(check("slice", "negative indices", x -> x[0].slice(0, -2, -1),
         uniform(79, -1, 1, s(3, 4)), s(3, 4)));
+    c.add(check("slice", "bounds clamped to the axis", x -> x[0].slice(1, -9, 9).slice(0, 1, 9),
+        uniform(79, -1, 1, s(3, 4)), s(3, 4)));
     c.add(check("pad", "[2,3] axis 1 at 1 of 5", x -> x[0].pad(1, 1, 5), uniform(80, -1, 1, m23),
         m23));
     c.add(check("concat", "[2,2] ++ [2,3] along 1", x -> Tensor.concat(1, x[0], x[1]),
