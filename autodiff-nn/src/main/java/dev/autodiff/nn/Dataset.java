@@ -23,7 +23,8 @@ public final class Dataset {
 
   /**
    * A dataset over {@code x} ({@code [N, ...]}) and targets {@code y} ({@code [N, ...]}). Int64
-   * targets are class labels and must not be negative.
+   * targets are class labels; a negative one is taken as a marker, such as the -100 that {@code
+   * Losses.crossEntropy().ignoreIndex(-100)} skips (the loss, not the dataset, checks the range).
    */
   public Dataset(Tensor x, Tensor y) {
     if (x == null || y == null) {
@@ -45,16 +46,6 @@ public final class Dataset {
       throw new IllegalArgumentException("dataset: x is on " + x.device() + " but y is on "
           + y.device() + "; move both to one device with to(Device)");
     }
-    if (y.dtype() == DType.INT64) {
-      long[] labels = y.toLongArray();
-      int perSample = y.size(0) == 0 ? 1 : (int) (labels.length / y.size(0));
-      for (int i = 0; i < labels.length; i++) {
-        if (labels[i] < 0) {
-          throw new IllegalArgumentException("dataset: label " + labels[i] + " of sample "
-              + i / perSample + " is negative; labels are class indices 0, 1, ...");
-        }
-      }
-    }
     this.x = x;
     this.y = y;
   }
@@ -75,7 +66,7 @@ public final class Dataset {
   }
 
   /**
-   * One more than the largest label (0 for an empty dataset).
+   * One more than the largest label (0 for an empty dataset, or one with only negative markers).
    *
    * @throws IllegalStateException when the targets are not int64 class labels
    */

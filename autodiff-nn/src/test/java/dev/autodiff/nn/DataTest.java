@@ -289,14 +289,25 @@ class DataTest {
   }
 
   @Test
-  void negativeLabelsAndFloatIndicesAreRejectedWhereTheyEnter() {
-    Tensor x = Tensor.zeros(3, 2);
+  void negativeLabelsPassThroughAsIgnoreMarkersForTheLoss() {
+    Tensor x = Tensor.of(new float[] {0, 0, 1, 1, 2, 2}, 3, 2);
+    Dataset d = new Dataset(x, Tensor.of(new long[] {0, -100, 2}));
+    assertEquals(3, d.numClasses());
+    Batch b = d.get(1, 2);
+    assertArrayEquals(new long[] {-100, 2}, b.y().toLongArray());
+    Tensor logits = Tensor.of(new float[] {0, 1, 2, 3, 4, 5}, 2, 3);
+    // torch.nn.functional.cross_entropy(logits, torch.tensor([-100, 2])): only the second row
+    assertEquals(0.40760596, Losses.crossEntropy().ignoreIndex(-100).apply(logits, b.y()).item(),
+        1e-6);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new Dataset(x, Tensor.of(new long[] {0, -1, 2})));
-    assertEquals("dataset: label -1 of sample 1 is negative; labels are class indices 0, 1, ...",
-        e.getMessage());
-    Dataset d = new Dataset(x, Tensor.of(new long[] {0, 1, 2}));
-    e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(logits, b.y()));
+    assertTrue(e.getMessage().contains("-100"), e.getMessage());
+  }
+
+  @Test
+  void floatIndicesAreRejected() {
+    Dataset d = new Dataset(Tensor.zeros(3, 2), Tensor.of(new long[] {0, 1, 2}));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> d.get(Tensor.of(new float[] {0, 1})));
     assertEquals("dataset get: index must be int64 sample numbers, got float32 of shape [2]",
         e.getMessage());
