@@ -32,6 +32,9 @@ public enum DType {
    * float64 wins over float32, and any float wins over int64.
    */
   public static DType promote(DType a, DType b) {
+    if (a == null || b == null) {
+      throw new IllegalArgumentException("promote: dtypes must not be null, got " + a + " and " + b);
+    }
     if (a == b) {
       return a;
     }
@@ -48,6 +51,10 @@ public enum DType {
    * with a rank-0 float64 gives float64; operands of equal rank follow {@link #promote}.
    */
   public static DType resultType(DType a, boolean aRank0, DType b, boolean bRank0) {
+    if (a == null || b == null) {
+      throw new IllegalArgumentException(
+          "resultType: dtypes must not be null, got " + a + " and " + b);
+    }
     if (aRank0 == bRank0) {
       return promote(a, b);
     }

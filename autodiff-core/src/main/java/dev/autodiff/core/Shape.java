@@ -28,20 +28,25 @@ public final class Shape {
 
   /** A shape with the given sizes; each must be non-negative. */
   public static Shape of(int... dims) {
+    return of("shape", dims);
+  }
+
+  /** {@link #of(int...)} with errors naming {@code op}, the method the user called. */
+  static Shape of(String op, int... dims) {
     if (dims == null) {
-      throw new IllegalArgumentException("shape: sizes must not be null");
+      throw new IllegalArgumentException(op + ": sizes must not be null");
     }
     if (dims.length == 0) {
       return SCALAR;
     }
     for (int d : dims) {
       if (d < 0) {
-        throw new IllegalArgumentException("shape: negative size in " + Arrays.toString(dims));
+        throw new IllegalArgumentException(op + ": negative size in " + Arrays.toString(dims));
       }
     }
     if (!fitsAnArray(dims)) {
       throw new IllegalArgumentException(
-          "shape: " + Arrays.toString(dims) + " has more elements than a Java array can hold");
+          op + ": " + Arrays.toString(dims) + " has more elements than a Java array can hold");
     }
     return new Shape(dims.clone());
   }
@@ -114,17 +119,24 @@ public final class Shape {
 
   /** This shape with {@code axis} removed, or set to 1 when {@code keep}. */
   public Shape reduce(int axis, boolean keep) {
-    checkAxis("reduce", axis, dims.length - 1);
-    if (keep) {
-      return with(axis, 1);
-    }
-    int[] d = new int[dims.length - 1];
+    return reduce("reduce", axis, keep);
+  }
+
+  /**
+   * {@link #reduce(int, boolean)} with errors naming {@code op}: reducing an empty axis can leave
+   * more elements than an array holds ([0, 65536, 65536] summed over axis 0).
+   */
+  Shape reduce(String op, int axis, boolean keep) {
+    checkAxis(op, axis, dims.length - 1);
+    int[] d = new int[keep ? dims.length : dims.length - 1];
     for (int i = 0, j = 0; i < dims.length; i++) {
       if (i != axis) {
         d[j++] = dims[i];
+      } else if (keep) {
+        d[j++] = 1;
       }
     }
-    return new Shape(d);
+    return numel == 0 ? of(op, d) : new Shape(d);
   }
 
   /** This shape with the size of {@code axis} replaced. */

@@ -122,9 +122,9 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException(op + ": data must not be null");
     }
     if (shape == null || shape.length == 0) {
-      return Shape.of(length);
+      return Shape.of(op, length);
     }
-    Shape s = Shape.of(shape);
+    Shape s = Shape.of(op, shape);
     if (s.numel() != length) {
       throw new IllegalArgumentException(op + ": data has " + length
           + " elements but shape " + s + " needs " + s.numel());
@@ -144,39 +144,41 @@ public final class Tensor implements AutoCloseable {
 
   /** A float32 tensor of zeros. */
   public static Tensor zeros(int... shape) {
-    return full(0, DType.FLOAT32, Shape.of(shape));
+    return full(0, DType.FLOAT32, Shape.of("zeros", shape));
   }
 
   /** A tensor of zeros of the given dtype. */
   public static Tensor zeros(DType dtype, int... shape) {
-    return full(0, dtype, Shape.of(shape));
+    return full(0, dtype, Shape.of("zeros", shape));
   }
 
   /** A float32 tensor of ones. */
   public static Tensor ones(int... shape) {
-    return full(1, DType.FLOAT32, Shape.of(shape));
+    return full(1, DType.FLOAT32, Shape.of("ones", shape));
   }
 
   /** A tensor of ones of the given dtype. */
   public static Tensor ones(DType dtype, int... shape) {
-    return full(1, dtype, Shape.of(shape));
+    return full(1, dtype, Shape.of("ones", shape));
   }
 
   /** A float32 tensor with every element {@code value}. */
   public static Tensor full(double value, int... shape) {
-    return full(value, DType.FLOAT32, Shape.of(shape));
+    return full(value, DType.FLOAT32, Shape.of("full", shape));
   }
 
   /** A tensor of the given dtype with every element {@code value}. */
   public static Tensor full(double value, DType dtype, int... shape) {
-    return full(value, dtype, Shape.of(shape));
+    return full(value, dtype, Shape.of("full", shape));
   }
 
   private static Tensor full(double value, DType dtype, Shape shape) {
     if (dtype == null) {
       throw new IllegalArgumentException("full: dtype must not be null");
     }
-    if (dtype == DType.INT64 && !Double.isFinite(value)) {
+    // -2^63 <= value < 2^63; NaN fails both. Outside, PyTorch reports an overflow; Java's cast
+    // would saturate silently.
+    if (dtype == DType.INT64 && !(value >= -0x1p63 && value < 0x1p63)) {
       throw new IllegalArgumentException("full: " + value + " has no int64 value");
     }
     return create(Backends.cpu().full(Device.cpu(), dtype, shape.numel(), value), shape);
@@ -193,7 +195,7 @@ public final class Tensor implements AutoCloseable {
     if (n < 0) {
       throw new IllegalArgumentException("eye: size must be >= 0, got " + n);
     }
-    Shape.of(n, n); // rejects a size whose square overflows an array
+    Shape.of("eye", n, n); // rejects a size whose square overflows an array
     double[] d = new double[n * n];
     for (int i = 0; i < n; i++) {
       d[i * n + i] = 1;
@@ -244,7 +246,7 @@ public final class Tensor implements AutoCloseable {
   /** Float32 samples uniform in [0, 1) from {@code random}. */
   public static Tensor rand(Random random, int... shape) {
     required("rand", "random", random);
-    Shape s = Shape.of(shape);
+    Shape s = Shape.of("rand", shape);
     float[] d = new float[(int) s.numel()];
     for (int i = 0; i < d.length; i++) {
       d[i] = random.nextFloat();
@@ -260,7 +262,7 @@ public final class Tensor implements AutoCloseable {
   /** Float32 samples of the standard normal distribution from {@code random}. */
   public static Tensor randn(Random random, int... shape) {
     required("randn", "random", random);
-    Shape s = Shape.of(shape);
+    Shape s = Shape.of("randn", shape);
     float[] d = new float[(int) s.numel()];
     for (int i = 0; i < d.length; i++) {
       d[i] = (float) random.nextGaussian();
@@ -275,11 +277,13 @@ public final class Tensor implements AutoCloseable {
 
   /** Zeros of this tensor's shape, dtype and device. */
   public Tensor zerosLike() {
+    checkOpen("zerosLike");
     return fullLike(0);
   }
 
   /** Ones of this tensor's shape, dtype and device. */
   public Tensor onesLike() {
+    checkOpen("onesLike");
     return fullLike(1);
   }
 
@@ -634,8 +638,8 @@ public final class Tensor implements AutoCloseable {
    */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
     required("where", "condition", condition).checkOpen("where");
-    required("where", "first tensor", a);
-    required("where", "second tensor", b);
+    required("where", "first tensor", a).checkOpen("where");
+    required("where", "second tensor", b).checkOpen("where");
     a.checkSameDevice("where", condition);
     DType t = resultType(a, b);
     Tensor x = a.to(t);
@@ -901,11 +905,13 @@ public final class Tensor implements AutoCloseable {
 
   /** All elements in one axis. */
   public Tensor flatten() {
+    checkOpen("flatten");
     return reshape(-1);
   }
 
   /** Axes {@code from} to {@code to} (inclusive) merged into one. */
   public Tensor flatten(int from, int to) {
+    checkOpen("flatten");
     if (rank() == 0) {
       return reshape(1);
     }
@@ -918,15 +924,20 @@ public final class Tensor implements AutoCloseable {
     int[] out = new int[d.length - (b - a)];
     int k = 0;
     for (int i = 0; i < a; i++) out[k++] = d[i];
-    int merged = 1;
-    for (int i = a; i <= b; i++) merged *= d[i];
-    out[k++] = merged;
+    long merged = 1;
+    for (int i = a; i <= b; i++) merged = Math.min(merged * d[i], Integer.MAX_VALUE + 1L);
+    if (merged > Integer.MAX_VALUE) { // possible only beside an empty axis
+      throw new IllegalArgumentException("flatten: merging axes " + from + " to " + to + " of "
+          + shape + " gives a size past the largest int");
+    }
+    out[k++] = (int) merged;
     for (int i = b + 1; i < d.length; i++) out[k++] = d[i];
     return reshape(out);
   }
 
   /** A size-1 axis inserted at {@code axis} (in -(rank+1)..rank). */
   public Tensor unsqueeze(int axis) {
+    checkOpen("unsqueeze");
     int r = rank();
     if (axis < -(r + 1) || axis > r) {
       throw new IllegalArgumentException(
@@ -938,6 +949,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Every size-1 axis removed. */
   public Tensor squeeze() {
+    checkOpen("squeeze");
     int[] d = Arrays.stream(shape.toArray()).filter(x -> x != 1).toArray();
     return reshape(d);
   }
@@ -970,7 +982,7 @@ public final class Tensor implements AutoCloseable {
             + Arrays.toString(newShape) + " is negative (-1 keeps an existing axis's size)");
       }
     }
-    Shape target = Shape.of(d);
+    Shape target = Shape.of("expand", d);
     if (!shape.broadcastsTo(target)) {
       throw new IllegalArgumentException(
           "expand: shape " + shape + " cannot be broadcast to " + target);
@@ -1278,6 +1290,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The sum of all elements, as a rank-0 tensor. */
   public Tensor sum() {
+    checkOpen("sum");
     return flatten().sum(0, false);
   }
 
@@ -1293,6 +1306,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The mean of all elements, as a rank-0 tensor. */
   public Tensor mean() {
+    checkOpen("mean");
     return floating().sum().div(numel()); // an empty tensor's mean is NaN, as in NumPy
   }
 
@@ -1303,6 +1317,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Means along {@code axis}, keeping it with size 1 when {@code keepDims}. */
   public Tensor mean(int axis, boolean keepDims) {
+    checkOpen("mean");
     int n = isScalarAxis(axis) ? 1 : shape.size(shape.axis(axis, "mean"));
     return floating().sum(axis, keepDims).div(n);
   }
@@ -1349,6 +1364,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The flat int64 index of the (first) largest element. */
   public Tensor argmax() {
+    checkOpen("argmax");
     return flatten().argmax(0, false);
   }
 
@@ -1385,6 +1401,9 @@ public final class Tensor implements AutoCloseable {
     OpContext c = new OpContext();
     c.axis = shape.axis(axis, op.name());
     c.keepDims = keepDims;
+    if (shape.size(c.axis) == 0) {
+      shape.reduce(op.name(), c.axis, keepDims); // rejects a result too large to hold
+    }
     if (shape.size(c.axis) == 0 && op == Ops.LOG_SUM_EXP) {
       return sum(axis, keepDims).log(); // the log of an empty sum: -inf, as PyTorch
     }

@@ -410,6 +410,66 @@ class ErrorsTest {
   }
 
   @Test
+  void aClosedTensorsErrorNamesTheMethodTheUserCalled() {
+    Tensor x = m23();
+    Tensor other = m23();
+    x.close();
+    Map<String, Executable> uses = new LinkedHashMap<>();
+    uses.put("unsqueeze", () -> x.unsqueeze(0));
+    uses.put("squeeze", x::squeeze);
+    uses.put("flatten", x::flatten);
+    uses.put("sum", x::sum);
+    uses.put("mean", () -> x.mean(1, false));
+    uses.put("argmax", x::argmax);
+    uses.put("zerosLike", x::zerosLike);
+    uses.put("onesLike", x::onesLike);
+    uses.put("where", () -> Tensor.where(other.gt(0), other, x));
+    for (Map.Entry<String, Executable> u : uses.entrySet()) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, u.getValue());
+      assertTrue(e.getMessage().startsWith(u.getKey() + ": "), e.getMessage());
+    }
+  }
+
+  @Test
+  void resultsTooLargeForAnArrayAreRejectedNamingTheOp() {
+    Tensor empty = Tensor.zeros(0, 65536, 65536);
+    // Dropping the empty axis would leave 2^32 elements (PyTorch makes them; an array cannot).
+    assertThrowsNaming(IllegalArgumentException.class, () -> empty.sum(0, false), "sum:",
+        "[65536, 65536]");
+    assertThrowsNaming(IllegalArgumentException.class, () -> empty.sum(0, true), "sum:",
+        "[1, 65536, 65536]");
+    assertThrowsNaming(IllegalArgumentException.class, () -> empty.mean(0), "sum:");
+    assertThrowsNaming(IllegalArgumentException.class, () -> empty.logSumExp(0), "logSumExp:");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.zeros(DType.INT64, 65536, 0).oneHot(65536).sum(1, false), "sum:");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.zeros(65536, 65537, 0).flatten(0, 1), "flatten:", "[65536, 65537, 0]");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.eye(50_000), "eye:");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.ones(1, 1).expand(100_000, 100_000), "expand:");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zeros(65536, 65536),
+        "zeros:");
+    assertArrayEquals(new int[] {0, 65536}, empty.sum(1, false).shape().toArray());
+  }
+
+  @Test
+  void int64ValuesPastItsRangeAreRejected() {
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.full(1e30, DType.INT64, 2),
+        "full:", "1.0E30");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.scalar(0x1p63, DType.INT64),
+        "full:");
+    assertEquals(Long.MIN_VALUE, Tensor.scalar(-0x1p63, DType.INT64).toLongArray()[0]);
+  }
+
+  @Test
+  void dtypeRulesRejectNull() {
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> DType.promote(null, DType.INT64), "promote");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> DType.resultType(null, false, DType.INT64, true), "resultType");
+  }
+
+  @Test
   void gradAndExpandNameThemselvesAndTheFix() {
     Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
     assertThrowsNaming(IllegalArgumentException.class, () -> Autograd.grad(x.mul(2), x, false),
