@@ -104,8 +104,10 @@ public final class Ops {
   public static final Op GE = comparison("ge", BinaryOp.GE);
   public static final Op LE = comparison("le", BinaryOp.LE);
   public static final Op EQ = comparison("eq", BinaryOp.EQ);
-  public static final Op SIGN = Op.nonDifferentiable("sign",
-      (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.SIGN, x[0].storage(), 0, 0), x[0].shape()));
+  /** Piecewise constant, so its VJP is zeros; recorded (as PyTorch) so a backward through it works. */
+  public static final Op SIGN = Op.builtin("sign",
+      (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.SIGN, x[0].storage(), 0, 0), x[0].shape()),
+      (c, g) -> one(g.zerosLike()));
   public static final Op INSIDE = Op.nonDifferentiable("inside",
       (c, x) -> make(x[0], x[0].backend().unary(UnaryOp.INSIDE, x[0].storage(), c.p, c.q),
           x[0].shape()));
@@ -414,8 +416,8 @@ public final class Ops {
       (c, g) -> new Tensor[] {g.gather(c.axis, c.input(1)), null});
 
   public static final Op ONE_HOT = Op.nonDifferentiable("oneHot",
-      (c, x) -> make(x[0], x[0].backend().oneHot(x[0].storage(), c.axis, DType.FLOAT32),
-          x[0].shape().insert(x[0].shape().rank(), c.axis), DType.FLOAT32));
+      (c, x) -> make(x[0], x[0].backend().oneHot(x[0].storage(), c.axis, DType.INT64),
+          x[0].shape().insert(x[0].shape().rank(), c.axis), DType.INT64));
 
   // ---- the registry -------------------------------------------------------------------------
 
@@ -547,7 +549,11 @@ public final class Ops {
         (c, x) -> make(x[0], x[0].backend().reduce(values, x[0].storage(),
             Shape.of((int) x[0].numel()), 0), Shape.SCALAR),
         (c, g) -> {
-          Tensor hits = c.input(0).eq(c.output());
+          // A NaN result came from the NaNs, which NaN != NaN would miss: they share g, as in
+          // PyTorch. The two masks never overlap (a NaN result equals nothing).
+          Tensor x = c.input(0);
+          Tensor y = c.output();
+          Tensor hits = x.eq(y).add(x.eq(x).neg().add(1).mul(y.eq(y).neg().add(1)));
           return one(hits.mul(g.div(hits.sum())));
         });
   }

@@ -529,7 +529,7 @@ public final class Tensor implements AutoCloseable {
     return unary(Ops.ABS, 0, 0);
   }
 
-  /** -1, 0 or 1 by sign; not differentiated. */
+  /** -1, 0 or 1 by sign; its gradient is 0 (the backward passes through it, as in PyTorch). */
   public Tensor sign() {
     return unary(Ops.SIGN, 0, 0);
   }
@@ -1259,7 +1259,10 @@ public final class Tensor implements AutoCloseable {
     return Ops.INDEX_ADD.run(c, this, index);
   }
 
-  /** Float32 one-hot rows of {@code classes} entries for these int64 labels. */
+  /**
+   * Int64 one-hot rows of {@code classes} entries for these int64 labels, as PyTorch's {@code
+   * one_hot}; {@code to(DType)} or arithmetic with a float tensor makes them floating.
+   */
   public Tensor oneHot(int classes) {
     checkOpen("oneHot");
     checkIndexTensor("oneHot", this);

@@ -145,6 +145,25 @@ class EdgeCasesTest {
   }
 
   @Test
+  void aNanMaximumOrMinimumOfAWholeTensorSendsTheGradientToItsNans() {
+    for (DType t : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+      Tensor one = Tensor.of(new double[] {1, Double.NaN, 3}).to(t).requiresGrad();
+      one.max().backward();
+      assertArrayEquals(new double[] {0, 1, 0}, one.grad().toDoubleArray()); // torch's values
+      Tensor two = Tensor.of(new double[] {1, Double.NaN, Double.NaN}).to(t).requiresGrad();
+      two.min().backward();
+      assertArrayEquals(new double[] {0, 0.5, 0.5}, two.grad().toDoubleArray());
+    }
+  }
+
+  @Test
+  void signPassesAZeroGradientAsPyTorchDoes() {
+    Tensor x = Tensor.of(new double[] {1, -2, 0}).requiresGrad();
+    x.sign().sum().backward();
+    assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray());
+  }
+
+  @Test
   void powGradientsAtZeroTakeTheLimitsPyTorchTakes() {
     Tensor x = Tensor.of(new double[] {0, 2}).requiresGrad();
     x.pow(0).sum().backward();

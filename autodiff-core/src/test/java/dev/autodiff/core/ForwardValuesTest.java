@@ -947,6 +947,7 @@ class ForwardValuesTest {
   @Test
   void oneHotMakesRowsOfClasses() {
     Tensor h = Tensor.of(new long[] {0, 2, 1}).oneHot(3);
+    assertEquals(DType.INT64, h.dtype()); // torch.nn.functional.one_hot's dtype
     assertArrayEquals(dims(3, 3), h.shape().toArray());
     assertValues(h, 1, 0, 0, 0, 0, 1, 0, 1, 0);
     Tensor h2 = Tensor.of(new long[] {3, 0, 1, 3}, 2, 2).oneHot(4);

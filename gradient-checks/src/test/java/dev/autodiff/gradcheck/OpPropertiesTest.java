@@ -276,6 +276,12 @@ class OpPropertiesTest {
   }
 
   @Property(tries = TRIES)
+  @Covers("sign")
+  void signHasAZeroGradientAwayFromZero(@ForAll("awayFromZero") Tensor x) {
+    verify("sign", true, in -> in[0].mul(in[0].sign()), x); // |x|: only the left factor counts
+  }
+
+  @Property(tries = TRIES)
   @Covers("tanh")
   void tanhMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
     verify("tanh", true, in -> in[0].tanh(), x);
