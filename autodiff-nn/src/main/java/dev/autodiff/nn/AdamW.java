@@ -20,8 +20,8 @@ public final class AdamW extends AdamFamily<AdamW> {
    * AdamW over {@code params} with learning rate {@code lr} and weight decay 0.01.
    *
    * @throws IllegalArgumentException if {@code params} is null, empty, has a null, repeated,
-   *     closed or non-leaf tensor or one that does not require gradients, or {@code lr} is
-   *     negative or not finite
+   *     closed or non-leaf tensor, or {@code lr} is negative or not finite (a tensor that does
+   *     not require gradients is accepted and left alone, as in PyTorch)
    */
   public AdamW(List<Tensor> params, double lr) {
     super("AdamW", params, lr, true, 1e-2);

@@ -60,22 +60,25 @@ public final class BceWithLogits {
       throw new IllegalArgumentException("bceWithLogits: prediction shape " + logits.shape()
           + " and target shape " + target.shape() + " differ");
     }
-    Tensor x = logits;
     Tensor t = target;
+    // Each branch sees only the logits it is chosen for (the rest clamped to 0): an infinite
+    // logit in the branch not chosen would make where's zero cotangent 0 * inf = NaN.
+    Tensor xp = logits.clamp(0, Double.POSITIVE_INFINITY);
+    Tensor xn = logits.clamp(Double.NEGATIVE_INFINITY, 0);
     Tensor positive;
     Tensor otherwise;
     if (posWeight == null) {
-      positive = t.neg().add(1).mul(x).add(x.neg().softplus());
-      otherwise = x.softplus().sub(t.mul(x));
+      positive = t.neg().add(1).mul(xp).add(xp.neg().softplus());
+      otherwise = xn.softplus().sub(t.mul(xn));
     } else {
-      Tensor p = matching("posWeight", posWeight, x);
+      Tensor p = matching("posWeight", posWeight, logits);
       Tensor lw = p.sub(1).mul(t).add(1);
-      positive = t.neg().add(1).mul(x).add(lw.mul(x.neg().softplus()));
-      otherwise = lw.mul(x.softplus()).sub(p.mul(t).mul(x));
+      positive = t.neg().add(1).mul(xp).add(lw.mul(xp.neg().softplus()));
+      otherwise = lw.mul(xn.softplus()).sub(p.mul(t).mul(xn));
     }
-    Tensor perElement = Tensor.where(x.gt(0), positive, otherwise);
+    Tensor perElement = Tensor.where(logits.gt(0), positive, otherwise);
     if (weight != null) {
-      perElement = perElement.mul(matching("weight", weight, x));
+      perElement = perElement.mul(matching("weight", weight, logits));
     }
     return reduction.apply(perElement);
   }

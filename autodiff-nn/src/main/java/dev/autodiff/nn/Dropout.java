@@ -32,6 +32,10 @@ public final class Dropout extends Layer {
   @Override
   public Tensor forward(Tensor x) {
     input(x);
+    if (!x.dtype().isFloating()) { // PyTorch too: a scaled int64 result has no int64 value
+      throw new IllegalArgumentException(
+          "dropout: input must be floating, got " + x.dtype() + " of shape " + x.shape());
+    }
     if (!isTraining() || p == 0) {
       return x;
     }

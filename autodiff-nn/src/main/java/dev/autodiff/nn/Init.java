@@ -52,6 +52,10 @@ public final class Init {
     if (!(low <= high)) {
       throw new IllegalArgumentException("uniform: low " + low + " is above high " + high);
     }
+    if (!Double.isFinite(high - low)) {
+      throw new IllegalArgumentException(
+          "uniform: the range [" + low + ", " + high + "] must be finite");
+    }
     double[] v = new double[(int) t.numel()];
     for (int i = 0; i < v.length; i++) {
       v[i] = low + (high - low) * rnd.nextDouble();
@@ -62,8 +66,9 @@ public final class Init {
   /** Fills with samples of N(mean, std^2). */
   public static Tensor normal(Tensor t, double mean, double std, Random rnd) {
     checkArgs("normal", t, rnd);
-    if (!(std >= 0)) {
-      throw new IllegalArgumentException("normal: std must be >= 0, got " + std);
+    if (!(std >= 0) || !Double.isFinite(std) || !Double.isFinite(mean)) {
+      throw new IllegalArgumentException(
+          "normal: mean and std must be finite and std >= 0, got mean " + mean + ", std " + std);
     }
     double[] v = new double[(int) t.numel()];
     for (int i = 0; i < v.length; i++) {

@@ -43,8 +43,8 @@ public final class RMSprop extends AbstractOptimizer {
    * RMSprop over {@code params} with learning rate {@code lr}.
    *
    * @throws IllegalArgumentException if {@code params} is null, empty, has a null, repeated,
-   *     closed or non-leaf tensor or one that does not require gradients, or {@code lr} is
-   *     negative or not finite
+   *     closed or non-leaf tensor, or {@code lr} is negative or not finite (a tensor that does
+   *     not require gradients is accepted and left alone, as in PyTorch)
    */
   public RMSprop(List<Tensor> params, double lr) {
     super("RMSprop", params, lr);

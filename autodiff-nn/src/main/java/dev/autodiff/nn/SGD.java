@@ -37,8 +37,8 @@ public final class SGD extends AbstractOptimizer {
    * Plain SGD over {@code params} with learning rate {@code lr}.
    *
    * @throws IllegalArgumentException if {@code params} is null, empty, has a null, repeated,
-   *     closed or non-leaf tensor or one that does not require gradients, or {@code lr} is
-   *     negative or not finite
+   *     closed or non-leaf tensor, or {@code lr} is negative or not finite (a tensor that does
+   *     not require gradients is accepted and left alone, as in PyTorch)
    */
   public SGD(List<Tensor> params, double lr) {
     super("SGD", params, lr);

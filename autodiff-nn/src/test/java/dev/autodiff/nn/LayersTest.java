@@ -140,6 +140,25 @@ class LayersTest {
   }
 
   @Test
+  void dropoutOfIntegersAndInitOverInfiniteRangesAreRejected() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Dropout(0.5, new Random(3)).forward(Tensor.of(new long[] {1, 2, 3, 4})));
+    assertEquals("dropout: input must be floating, got int64 of shape [4]", e.getMessage());
+    Tensor w = Tensor.zeros(2);
+    e = assertThrows(IllegalArgumentException.class, () -> Init.uniform(w,
+        Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, new Random(0)));
+    assertTrue(e.getMessage().startsWith("uniform: the range [-Infinity, Infinity]"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Init.uniform(w, -Double.MAX_VALUE, Double.MAX_VALUE, new Random(0)));
+    assertThrows(IllegalArgumentException.class,
+        () -> Init.normal(w, 0, Double.POSITIVE_INFINITY, new Random(0)));
+    assertThrows(IllegalArgumentException.class,
+        () -> Init.normal(w, Double.NaN, 1, new Random(0)));
+    assertArrayEquals(new double[] {0, 0}, w.toDoubleArray()); // untouched
+  }
+
+  @Test
   void trainAndEvalReachEveryChild() {
     Sequential s = new Sequential(new Linear(2, 2, new Random(1)), new Dropout(0.5));
     s.eval();

@@ -197,6 +197,31 @@ class LossesTest {
             .toDoubleArray());
   }
 
+  @Test
+  void bceWithLogitsGradientsAtInfiniteLogitsMatchPyTorch() {
+    // torch 2.13, float64, reduction='sum': x = [inf, -inf, 2, -1], t = [1, 0, 0.3, 0.6]
+    double[][] expected = {
+        {0, 0, 0.5807970779778824, -0.3310585786300049,
+            Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, -2, 1},
+        {0, 0, 0.545036201371247, -0.7696937258080078,      // pos_weight=[2]
+            Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, -1.8730719889570278,
+            2.3132616875182226}};
+    for (int withPos = 0; withPos < 2; withPos++) {
+      Tensor x = Tensor.of(new double[] {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 2, -1})
+          .requiresGrad();
+      Tensor t = Tensor.of(new double[] {1, 0, 0.3, 0.6}).requiresGrad();
+      BceWithLogits bce = Losses.bceWithLogits().reduction(Reduction.SUM);
+      if (withPos == 1) {
+        bce = bce.posWeight(Tensor.of(new double[] {2}));
+      }
+      bce.apply(x, t).backward();
+      double[] got = new double[8];
+      System.arraycopy(x.grad().toDoubleArray(), 0, got, 0, 4);
+      System.arraycopy(t.grad().toDoubleArray(), 0, got, 4, 4);
+      assertArrayEquals(expected[withPos], got, 1e-12);
+    }
+  }
+
   // ---- crossEntropy() options, against torch.nn.functional.cross_entropy 2.13 (float64) -----
 
   private static final double[] CE_LOGITS = {1.0, -0.5, 2.0, 0.3, 0.8, -1.2, -2.0, 0.1, 0.4,
