@@ -81,7 +81,13 @@ public final class Autograd {
 
   /**
    * The gradients of the sum of one-element {@code outputs} with respect to each of {@code
-   * inputs}; an input the outputs do not depend on gets zeros.
+   * inputs}; an input the outputs do not depend on gets zeros, and so does every input for an
+   * output made from no tensor that requires gradients (a constant, such as the first derivative
+   * of a linear function). Only the ops between the outputs and the inputs run their VJPs.
+   *
+   * @throws IllegalStateException for an output whose history is gone: computed from tensors
+   *     that require gradients inside {@link #noGrad()} (or by a backward without {@code
+   *     createGraph}), or kept past the scope it was computed in
    */
   public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, boolean createGraph) {
     return grad(outputs, null, inputs, createGraph, createGraph);
@@ -112,8 +118,10 @@ public final class Autograd {
       throw new IllegalArgumentException(
           "grad: " + seeds.size() + " seeds for " + outputs.size() + " outputs");
     }
-    // An output with no history is constant in the inputs: it contributes zeros (as PyTorch does
-    // where a backward formula is constant, e.g. the second derivative of abs).
+    // An output made without any tensor that requires gradients is constant in the inputs: it
+    // contributes zeros (a first derivative with no history, as of a linear function, has a zero
+    // second derivative). One whose history was not recorded or was released is an error, as in
+    // backward(): zeros there would be wrong.
     List<Tensor> live = new ArrayList<>();
     List<Tensor> liveSeeds = seeds == null ? null : new ArrayList<>();
     for (int i = 0; i < outputs.size(); i++) {
@@ -123,6 +131,8 @@ public final class Autograd {
         if (liveSeeds != null) {
           liveSeeds.add(seeds.get(i));
         }
+      } else if (o.historyReleased || o.unrecorded) {
+        seedFor(o, null, false); // throws, saying why it has no history
       }
     }
     Tensor[] out = live.isEmpty() ? new Tensor[inputs.size()]
@@ -178,6 +188,7 @@ public final class Autograd {
           start = Math.max(start, e.index);
         }
       }
+      Reach reach = inputs == null ? null : new Reach(tape, start, wanted);
       state.gradEnabled = create;
       for (int i = start; i >= 0; i--) {
         OpContext e = tape.get(i);
@@ -190,12 +201,18 @@ public final class Autograd {
         if (slot != null) {
           results[slot] = gy;
         }
+        if (reach != null && !reach.leads(i)) {
+          continue; // below every input grad() was asked about: neither run nor released
+        }
         Tensor[] grads;
         try {
           grads = e.op.vjp(e, gy);
         } catch (IllegalStateException ex) {
+          String why = ex.getMessage();
           throw new IllegalStateException("backward through " + e.name() + ": "
-              + ex.getMessage(), ex);
+              + (why != null && why.startsWith(e.name() + ": ")
+                  ? why.substring(e.name().length() + 2) : why),
+              ex);
         }
         Tensor[] in = e.inputs;
         for (int j = 0; j < grads.length; j++) {
@@ -204,7 +221,13 @@ public final class Autograd {
             continue;
           }
           Tensor x = in[j];
-          if (x.node != null) {
+          if (x.node != null && reach != null && reach.gone(x.node)) {
+            // made by an entry that is gone and that grad() need not run
+            Integer at = wanted.get(x);
+            if (at != null) {
+              results[at] = results[at] == null ? g : results[at].add(g);
+            }
+          } else if (x.node != null) {
             OpContext p = onThisTape(tape, x.node);
             p.cotangent = p.cotangent == null ? g : p.cotangent.add(g);
           } else if (x.requiresGrad) {
@@ -242,6 +265,59 @@ public final class Autograd {
     return results;
   }
 
+  /**
+   * For grad(): which entries lead to a wanted input, so that only the ops between the outputs and
+   * the inputs run their VJPs (as in PyTorch's autograd.grad); the entries below are neither run
+   * nor released. An entry leads when an input of it is wanted or made by an entry that leads. An
+   * entry that is gone (released by an earlier backward, or recorded elsewhere) has no inputs to
+   * look at: it counts as leading when a wanted tensor existed before it was recorded, so that
+   * reaching it still reports the spent graph rather than skip a path silently.
+   */
+  private static final class Reach {
+    private final Tape tape;
+    private final boolean[] leads;
+    /** The record number before which no wanted tensor existed (a leaf exists from the start). */
+    private final long firstWanted;
+
+    Reach(Tape tape, int last, IdentityHashMap<Tensor, Integer> wanted) {
+      this.tape = tape;
+      long first = Long.MAX_VALUE;
+      for (Tensor w : wanted.keySet()) {
+        first = Math.min(first, w.node == null ? Long.MIN_VALUE : w.node.seq);
+      }
+      firstWanted = first;
+      leads = new boolean[last + 1];
+      for (int i = 0; i <= last; i++) {
+        OpContext e = tape.get(i);
+        leads[i] = e.released ? firstWanted < e.seq : hasLeadingInput(e, wanted);
+      }
+    }
+
+    private boolean hasLeadingInput(OpContext e, IdentityHashMap<Tensor, Integer> wanted) {
+      for (Tensor x : e.inputs) {
+        OpContext p = x.node;
+        if (wanted.containsKey(x) || p != null && (isGone(p) ? firstWanted < p.seq
+            : leads[p.index])) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    boolean leads(int i) {
+      return leads[i];
+    }
+
+    /** True for an entry that is gone and cannot lead to a wanted input. */
+    boolean gone(OpContext p) {
+      return isGone(p) && firstWanted >= p.seq;
+    }
+
+    private boolean isGone(OpContext p) {
+      return p.released || p.index >= tape.size() || tape.get(p.index) != p;
+    }
+  }
+
   /** The cotangent an output starts from; errors name backward, or grad for Autograd.grad. */
   private static Tensor seedFor(Tensor out, Tensor seed, boolean backward) {
     String op = backward ? "backward" : "grad";
@@ -254,6 +330,12 @@ public final class Autograd {
           + " has no history: it was kept past the scope it was computed in, and a closing"
           + " scope releases its tape entries (keep() carries values, not history); call"
           + " " + op + " inside that scope");
+    }
+    if (!out.tracked() && out.unrecorded) {
+      throw new IllegalStateException(op + ": the tensor of shape " + out.shape()
+          + " has no history: it was computed from tensors that require gradients while"
+          + " recording was off (inside Autograd.noGrad(), or by a backward or grad without"
+          + " createGraph)");
     }
     if (!out.tracked()) {
       throw new IllegalStateException(op + ": the tensor of shape " + out.shape()

@@ -65,7 +65,7 @@ public final class Op {
     return new Op(name, forward, null, false);
   }
 
-  /** The op's name, as errors and gradient checks report it. */
+  /** The op's name, as its errors report it (a gradient check is labelled by its own name()). */
   public String name() {
     return name;
   }
@@ -145,8 +145,10 @@ public final class Op {
 
   private Tensor runPinned(OpContext ctx, Tensor[] inputs) {
     boolean tracked = false;
+    boolean unrecorded = false;
     for (Tensor t : inputs) {
       tracked |= t.tracked();
+      unrecorded |= t.unrecorded;
     }
     ThreadState state = ThreadState.get();
     boolean record = tracked && backward != null && state.gradEnabled;
@@ -164,7 +166,15 @@ public final class Op {
         Reference.reachabilityFence(inputs);
       }
     }
+    if (!record && backward != null && (tracked || unrecorded)) {
+      out.unrecorded = true; // so that grad() of it fails as backward() does, not gives zeros
+    }
     if (record) {
+      for (Tensor t : inputs) {
+        if (t.historyReleased) {
+          state.tape.warnHistoryCut(name, t);
+        }
+      }
       c.inputs = inputs;
       c.op = this;
       c.output = out;

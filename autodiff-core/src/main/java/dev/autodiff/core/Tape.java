@@ -21,6 +21,7 @@ final class Tape {
   private int released;
   private long liveBytes;
   private boolean warned;
+  private boolean warnedHistoryCut;
 
   void record(OpContext e) {
     e.seq = nextSeq++;
@@ -40,6 +41,23 @@ final class Tape {
               + "ops that need gradients are recorded but never used by backward(). Run "
               + "inference inside Autograd.noGrad(), and each training step inside "
               + "Tensors.scope().");
+    }
+  }
+
+  /**
+   * Warns once that {@code op} records with an input whose history a closing scope ended: no
+   * gradient will flow through that input to what it was computed from, which PyTorch users
+   * do not expect.
+   */
+  void warnHistoryCut(String op, Tensor input) {
+    if (!warnedHistoryCut) {
+      warnedHistoryCut = true;
+      System.getLogger("dev.autodiff").log(System.Logger.Level.WARNING,
+          op + " is recorded with an input of shape " + input.shape() + " that was kept past"
+              + " the Tensors.scope() it was computed in: keep() carries values, not history, so"
+              + " no gradient reaches what it was computed from. Compute it inside the scope that"
+              + " runs backward(), or detach() it to say it is a constant (this warning is shown"
+              + " once per thread).");
     }
   }
 

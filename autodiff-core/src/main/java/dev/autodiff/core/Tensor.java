@@ -44,6 +44,11 @@ public final class Tensor implements AutoCloseable {
   OpContext node;
   /** True when a closing scope ended this tensor's history (it was kept past its scope). */
   boolean historyReleased;
+  /**
+   * True when made while recording was off from tensors that require gradients (or from tensors
+   * so made): its value depends on them, but no history says how.
+   */
+  boolean unrecorded;
   private Tensor grad;
   /** The scope that will close this tensor, or null. */
   Tensors.Scope scope;

@@ -236,6 +236,52 @@ class TapeTest {
   }
 
   @Test
+  void gradStopsAtAnIntermediateInputLeavingTheEntriesBelowItForALaterBackward() {
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor h = x.mul(x);
+    Tensor y = h.mul(h).sum();
+    assertArrayEquals(new double[] {2, 8}, Autograd.grad(y, h, false).toDoubleArray()); // 2h
+    h.sum().backward(); // x * x was neither run nor released by grad: torch gives x.grad 2x
+    assertArrayEquals(new double[] {2, 4}, x.grad().toDoubleArray());
+  }
+
+  @Test
+  void gradWithRespectToAnIntermediateWorksAfterABackwardReleasedWhatMadeIt() {
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor h = x.mul(x);
+    Tensor y = h.mul(h).sum();
+    h.mul(3).sum().backward(); // releases x * x
+    assertArrayEquals(new double[] {2, 8}, Autograd.grad(y, h, false).toDoubleArray());
+    assertThrows(IllegalStateException.class, () -> Autograd.grad(x.mul(1).sum().add(
+        h.sum()), x, false)); // needs x * x: spent
+  }
+
+  @Test
+  void gradOfAnOutputComputedWithoutRecordingFailsAsBackwardDoes() {
+    Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor y;
+    try (var g = Autograd.noGrad()) {
+      y = x.mul(x).sum();
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Autograd.grad(y, x, false));
+    assertTrue(e.getMessage().startsWith("grad: ") && e.getMessage().contains("noGrad"),
+        e.getMessage());
+    Tensor kept;
+    try (var s = Tensors.scope()) {
+      kept = x.mul(x).sum().keep();
+    }
+    e = assertThrows(IllegalStateException.class, () -> Autograd.grad(kept, x, false));
+    assertTrue(e.getMessage().contains("kept past the scope"), e.getMessage());
+    Tensor firstOrder = Autograd.grad(x.mul(x).sum(), x, false); // no createGraph: no history
+    assertThrows(IllegalStateException.class, () -> Autograd.grad(firstOrder.sum(), x, false));
+    // A constant made from no tensor that requires gradients still gives zeros: the derivative
+    // of a linear function's (constant) gradient.
+    Tensor slope = Autograd.grad(x.mul(3).sum(), x, true);
+    assertArrayEquals(new double[] {0, 0}, Autograd.grad(slope.sum(), x, false).toDoubleArray());
+  }
+
+  @Test
   void noGradRecordsNothing() {
     Tensor x = Tensor.scalar(3.0).requiresGrad();
     Tensor y;
@@ -289,7 +335,9 @@ class TapeTest {
     Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
     Tensor y = bad.apply(x).sum();
     IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
-    assertTrue(e.getMessage().contains("badShape"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("backward through badShape: "), e.getMessage());
+    assertEquals(e.getMessage().indexOf("badShape"), e.getMessage().lastIndexOf("badShape"),
+        e.getMessage()); // named once
   }
 
   @Test
@@ -365,6 +413,43 @@ class TapeTest {
     } finally {
       pool.shutdown();
     }
+  }
+
+  @Test
+  void usingATensorKeptPastItsScopeInARecordedOpWarnsOnceThatItsHistoryIsCut() throws Exception {
+    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.autodiff");
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        warnings.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(handler);
+    ExecutorService fresh = Executors.newSingleThreadExecutor(); // a tape that has not warned
+    try {
+      fresh.submit(() -> {
+        Tensor w1 = Tensor.of(new double[] {1, 2}).requiresGrad();
+        Tensor w2 = Tensor.of(new double[] {3, 4}).requiresGrad();
+        Tensor h = Tensors.scoped(() -> w1.mul(2).tanh());
+        h.mul(w2).sum().backward();
+        h.mul(w2).sum().backward();
+        assertNull(w1.grad()); // what the warning is about
+        h.detach().mul(w2).sum().backward(); // said to be a constant: no warning
+      }).get();
+    } finally {
+      fresh.shutdown();
+      log.removeHandler(handler);
+    }
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).startsWith("mul is recorded with an input of shape [2] that was"
+        + " kept past the Tensors.scope()"), warnings.get(0));
   }
 
   @Test
