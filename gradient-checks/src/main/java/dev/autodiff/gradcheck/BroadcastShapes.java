@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Shapes that broadcast together, and the shape they broadcast to.
  *
- * @param shapes the operands' shapes (two or three)
+ * @param shapes the operands' shapes (as many as asked for)
  * @param result their NumPy broadcast
  */
 public record BroadcastShapes(List<Shape> shapes, Shape result) {

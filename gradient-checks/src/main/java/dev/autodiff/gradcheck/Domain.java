@@ -1,6 +1,8 @@
 package dev.autodiff.gradcheck;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Where generated values lie: a range, points to keep away from (the kinks of relu and abs, the
@@ -18,13 +20,24 @@ public final class Domain {
   final boolean distinct;
 
   private Domain(double low, double high, double[] avoid, boolean distinct) {
-    if (!(low < high)) {
-      throw new IllegalArgumentException("domain: low " + low + " must be below high " + high);
+    if (!Double.isFinite(low) || !Double.isFinite(high) || !(low < high)) {
+      throw new IllegalArgumentException(
+          "domain: low " + low + " must be below high " + high + ", both finite");
+    }
+    // Values are generated with six decimals (TensorArbitraries): at least one must fit.
+    if (Math.ceil(low * 1e6) > Math.floor(high * 1e6)) {
+      throw new IllegalArgumentException("domain: [" + low + ", " + high + "] holds no value"
+          + " with six decimals, the precision values are generated at");
     }
     this.low = low;
     this.high = high;
     this.avoid = avoid;
     this.distinct = distinct;
+    if (admitted() < (high - low) / 100) {
+      throw new IllegalArgumentException("domain: " + this + " leaves "
+          + (admitted() == 0 ? "nothing" : "under 1% of the range") + " at least " + MARGIN
+          + " from the avoided points");
+    }
   }
 
   /** Values in [-2, 2]. */
@@ -32,7 +45,12 @@ public final class Domain {
     return range(-2, 2);
   }
 
-  /** Values in [low, high]. */
+  /**
+   * Values in [low, high].
+   *
+   * @throws IllegalArgumentException unless both are finite, low is below high, and a value with
+   *     six decimals lies between them
+   */
   public static Domain range(double low, double high) {
     return new Domain(low, high, new double[0], false);
   }
@@ -52,11 +70,72 @@ public final class Domain {
     return new Domain(-2, 2, new double[0], true);
   }
 
-  /** This domain, keeping at least {@link #MARGIN} away from each of {@code points}. */
+  /**
+   * This domain, keeping at least {@link #MARGIN} away from each of {@code points}.
+   *
+   * @throws IllegalArgumentException when that leaves under 1% of the range
+   */
   public Domain avoiding(double... points) {
+    if (points == null) {
+      throw new IllegalArgumentException("domain: points to avoid must not be null");
+    }
+    for (double p : points) {
+      if (!Double.isFinite(p)) {
+        throw new IllegalArgumentException("domain: cannot avoid " + p + "; points must be finite");
+      }
+    }
     double[] all = Arrays.copyOf(avoid, avoid.length + points.length);
     System.arraycopy(points, 0, all, avoid.length, points.length);
     return new Domain(low, high, all, distinct);
+  }
+
+  /**
+   * The admitted parts of [low, high] (at least {@link #MARGIN} from every avoided point), as
+   * sorted, disjoint [from, to] pairs.
+   */
+  double[][] intervals() {
+    double[][] holes = new double[avoid.length][];
+    for (int i = 0; i < avoid.length; i++) {
+      holes[i] = new double[] {avoid[i] - MARGIN, avoid[i] + MARGIN};
+    }
+    Arrays.sort(holes, (a, b) -> Double.compare(a[0], b[0]));
+    List<double[]> parts = new ArrayList<>();
+    double at = low;
+    for (double[] h : holes) {
+      if (h[0] > at) {
+        parts.add(new double[] {at, Math.min(h[0], high)});
+      }
+      at = Math.max(at, h[1]);
+      if (at >= high) {
+        break;
+      }
+    }
+    if (at < high) {
+      parts.add(new double[] {at, high});
+    }
+    return parts.toArray(new double[0][]);
+  }
+
+  /** The total length of the admitted parts. */
+  double admitted() {
+    double sum = 0;
+    for (double[] part : intervals()) {
+      sum += part[1] - part[0];
+    }
+    return sum;
+  }
+
+  /** The point {@code t} (0 to {@link #admitted()}) along the admitted parts, holes skipped. */
+  double along(double t) {
+    double[][] parts = intervals();
+    for (double[] part : parts) {
+      double len = part[1] - part[0];
+      if (t <= len) {
+        return part[0] + t;
+      }
+      t -= len;
+    }
+    return parts[parts.length - 1][1];
   }
 
   boolean admits(double v) {

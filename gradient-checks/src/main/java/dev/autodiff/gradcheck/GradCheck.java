@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.IntFunction;
 
 /**
  * Checks analytic gradients (the tape's vector-Jacobian products) against central finite
@@ -21,13 +22,17 @@ import java.util.Random;
  * GradCheckReport r = GradCheck.defaults().atol(1e-4).check(in -> in[0].softmax(1), x);
  * }</pre>
  *
- * <p>The inputs that require gradients are differentiated. The numeric side always runs on CPU
- * copies in float64; the analytic side runs on the inputs as given (their device and dtype), so
- * the same check covers any backend. For up to {@link #fullJacobianOutputs} output elements the
- * whole Jacobian is compared, one VJP per output element; beyond that, random cotangents are used
+ * <p>The inputs that require gradients are differentiated, each as an input of its own: a tensor
+ * passed twice counts as two inputs, and a tensor the function captures rather than reads from
+ * its arguments is a constant. The numeric side feeds the function float64 CPU copies of the
+ * inputs (a function that computes in float32 inside is differenced in float32, and needs looser
+ * tolerances); the analytic side runs on the inputs as given (their device and dtype), so the same
+ * check covers any backend. For up to {@link #fullJacobianOutputs} output elements the whole
+ * Jacobian is compared, one VJP per output element, plus one VJP with a random cotangent (which
+ * catches a VJP that is not linear in its cotangent); beyond that, random cotangents are used
  * (PyTorch's fast mode). For inputs with more than {@link #fullJacobianInputs} elements, the
- * numeric side projects onto random directions v and compares {@code <u, J v>} with {@code <J^T u,
- * v>}, as JAX's {@code check_vjp} does.
+ * numeric side projects each input onto random directions v and compares {@code <u, J v>} with
+ * {@code <J^T u, v>}, as JAX's {@code check_vjp} does.
  *
  * <p>Instances are immutable; each setter returns a new configuration.
  */
@@ -126,8 +131,9 @@ public final class GradCheck {
   }
 
   private static void positive(String what, double v) {
-    if (!(v > 0)) {
-      throw new IllegalArgumentException("gradCheck: " + what + " must be positive, got " + v);
+    if (!(v > 0) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(
+          "gradCheck: " + what + " must be positive and finite, got " + v);
     }
   }
 
@@ -146,7 +152,7 @@ public final class GradCheck {
     }
     Problem p = new Problem(inputs);
     try (var scope = Tensors.scope()) {
-      return compare(f, p);
+      return compare(f, p, null);
     }
   }
 
@@ -162,7 +168,7 @@ public final class GradCheck {
     Problem p = new Problem(inputs);
     double[][] cotangent = new double[1][];
     TensorFunction firstDerivatives = in -> {
-      Tensor out = f.apply(in);
+      Tensor out = checkedOutput("gradGradCheck", f.apply(in));
       if (cotangent[0] == null) {
         cotangent[0] = randomValues(new Random(seed ^ 0x5DEECE66DL), (int) out.numel());
       }
@@ -179,8 +185,35 @@ public final class GradCheck {
       return Tensor.concat(flat, 0);
     };
     try (var scope = Tensors.scope()) {
-      return name(name + " (second order)").compare(firstDerivatives, p);
+      return name(name + " (second order)").compare(firstDerivatives, p,
+          k -> gradientElement(p, k));
     }
+  }
+
+  /**
+   * Names element {@code k} of the first derivatives, all inputs' gradients flattened one after
+   * another: "gradient of input i [index]".
+   */
+  private static String gradientElement(Problem p, int k) {
+    for (int i : p.differentiated) {
+      int n = p.values[i].length;
+      if (k < n) {
+        return "gradient of input " + i + " " + Arrays.toString(index(p.inputs[i].shape(), k));
+      }
+      k -= n;
+    }
+    return "gradient element " + k;
+  }
+
+  private static Tensor checkedOutput(String check, Tensor out) {
+    if (out == null) {
+      throw new IllegalArgumentException(check + ": the function returned null");
+    }
+    if (!out.dtype().isFloating()) {
+      throw new IllegalArgumentException(
+          check + ": the function's output is " + out.dtype() + "; it must be floating");
+    }
+    return out;
   }
 
   // ---- the comparison ------------------------------------------------------------------------
@@ -238,28 +271,36 @@ public final class GradCheck {
     }
   }
 
-  private GradCheckReport compare(TensorFunction f, Problem p) {
-    Tensor out = f.apply(p.inputs);
-    if (out == null) {
-      throw new IllegalArgumentException("gradCheck: the function returned null");
+  /**
+   * The comparison; {@code outputLabel} names output element k in reports (null: its index in the
+   * output's shape).
+   */
+  private GradCheckReport compare(TensorFunction f, Problem p, IntFunction<String> outputLabel) {
+    // Fresh leaves for the differentiated inputs: each is an input of its own, as on the numeric
+    // side, even where the caller passed one tensor twice or the function captures it.
+    Tensor[] leaves = p.inputs.clone();
+    for (int i : p.differentiated) {
+      leaves[i] = p.inputs[i].detach().requiresGrad();
     }
-    if (!out.dtype().isFloating()) {
-      throw new IllegalArgumentException(
-          "gradCheck: the function's output is " + out.dtype() + "; it must be floating");
-    }
+    Tensor out = checkedOutput("gradCheck", f.apply(leaves));
     int nOut = (int) out.numel();
     Shape outShape = out.shape();
+    IntFunction<String> label = outputLabel != null ? outputLabel
+        : k -> Arrays.toString(index(outShape, k));
     Random rnd = new Random(seed);
     boolean fullOutputs = nOut <= fullJacobianOutputs;
-    int rows = fullOutputs ? nOut : projections;
+    // The full Jacobian's unit cotangents, then one random one; or only random ones.
+    int rows = fullOutputs ? nOut + (nOut > 0 ? 1 : 0) : projections;
     double[][] cotangents = new double[rows][];
     for (int r = 0; r < rows; r++) {
-      cotangents[r] = fullOutputs ? unit(nOut, r) : randomValues(rnd, nOut);
+      cotangents[r] = fullOutputs && r < nOut ? unit(nOut, r) : randomValues(rnd, nOut);
     }
+    IntFunction<String> row = r -> fullOutputs && r < nOut ? label.apply(r)
+        : "random cotangent " + r;
     // Analytic: one VJP per cotangent, on the inputs' own device and dtype.
     double[][][] analytic = new double[rows][][]; // [row][differentiated input][element]
     for (int r = 0; r < rows; r++) {
-      analytic[r] = vjp(out, cotangents[r], p);
+      analytic[r] = vjp(out, cotangents[r], p, leaves);
     }
     Tally tally = new Tally();
     String settings;
@@ -271,73 +312,68 @@ public final class GradCheck {
         for (int e = 0; e < v.length; e++) {
           double keep = v[e];
           v[e] = keep + eps;
-          double[] plus = evaluate(f, p);
+          double[] plus = evaluate(f, p, outShape);
           v[e] = keep - eps;
-          double[] minus = evaluate(f, p);
+          double[] minus = evaluate(f, p, outShape);
           v[e] = keep;
           for (int r = 0; r < rows; r++) {
             double numeric = 0;
             for (int k = 0; k < nOut; k++) {
               numeric += cotangents[r][k] * (plus[k] - minus[k]) / (2 * eps);
             }
-            tally.add(new Mismatch(i, index(p.inputs[i].shape(), e),
-                fullOutputs ? Arrays.toString(index(outShape, r)) : "projection " + r,
+            tally.add(new Mismatch(i, index(p.inputs[i].shape(), e), row.apply(r),
                 analytic[r][d][e], numeric), atol, rtol);
           }
         }
       }
-      settings = (fullOutputs ? "full Jacobian " : rows + " random cotangents x ")
-          + nOut + " x " + p.totalElements;
+      settings = (fullOutputs ? "full Jacobian and a random cotangent " : rows
+          + " random cotangents x ") + nOut + " x " + p.totalElements;
     } else {
-      // Numeric: central differences along random directions v; compare <u, J v> = <J^T u, v>.
+      // Numeric: central differences along random directions v, one input at a time (so that a
+      // failure names its input); compare <u, J v> = <J^T u, v>.
       for (int q = 0; q < projections; q++) {
-        double[][] dir = new double[p.inputs.length][];
-        double[][] saved = new double[p.inputs.length][];
-        for (int i : p.differentiated) {
-          dir[i] = randomValues(rnd, p.values[i].length);
-          saved[i] = p.values[i].clone();
-        }
-        double[] plus = evaluate(f, shifted(p, saved, dir, eps));
-        double[] minus = evaluate(f, shifted(p, saved, dir, -eps));
-        for (int i : p.differentiated) {
-          System.arraycopy(saved[i], 0, p.values[i], 0, saved[i].length);
-        }
-        for (int r = 0; r < rows; r++) {
-          double numeric = 0;
-          for (int k = 0; k < nOut; k++) {
-            numeric += cotangents[r][k] * (plus[k] - minus[k]) / (2 * eps);
-          }
-          double an = 0;
-          for (int d = 0; d < p.differentiated.length; d++) {
-            int i = p.differentiated[d];
-            for (int e = 0; e < dir[i].length; e++) {
-              an += analytic[r][d][e] * dir[i][e];
+        for (int d = 0; d < p.differentiated.length; d++) {
+          int i = p.differentiated[d];
+          double[] dir = randomValues(rnd, p.values[i].length);
+          double[] saved = p.values[i].clone();
+          double[] plus = evaluate(f, shifted(p, i, saved, dir, eps), outShape);
+          double[] minus = evaluate(f, shifted(p, i, saved, dir, -eps), outShape);
+          System.arraycopy(saved, 0, p.values[i], 0, saved.length);
+          for (int r = 0; r < rows; r++) {
+            double numeric = 0;
+            for (int k = 0; k < nOut; k++) {
+              numeric += cotangents[r][k] * (plus[k] - minus[k]) / (2 * eps);
             }
+            double an = 0;
+            for (int e = 0; e < dir.length; e++) {
+              an += analytic[r][d][e] * dir[e];
+            }
+            tally.add(new Mismatch(i, new int[0], row.apply(r) + " along direction " + q, an,
+                numeric), atol, rtol);
           }
-          tally.add(new Mismatch(-1, new int[0], (fullOutputs ? "element "
-              + Arrays.toString(index(outShape, r)) : "projection " + r) + " along direction "
-              + q, an, numeric), atol, rtol);
         }
       }
-      settings = projections + " random directions";
+      settings = projections + " random directions per input";
     }
     settings = String.format(Locale.ROOT, "eps %.1g, atol %.1g, rtol %.1g, ", eps, atol, rtol)
         + settings;
+    if (!out.isRequiresGrad() && tally.failures > 0) {
+      settings += "; the output does not require gradients: was it computed inside noGrad(),"
+          + " detached, or from tensors the function captured rather than its arguments?";
+    }
     return new GradCheckReport(name, p.describe(), tally.worst, tally.failures, tally.kept,
         settings);
   }
 
-  private static Problem shifted(Problem p, double[][] saved, double[][] dir, double step) {
-    for (int i : p.differentiated) {
-      for (int e = 0; e < saved[i].length; e++) {
-        p.values[i][e] = saved[i][e] + step * dir[i][e];
-      }
+  private static Problem shifted(Problem p, int i, double[] saved, double[] dir, double step) {
+    for (int e = 0; e < saved.length; e++) {
+      p.values[i][e] = saved[e] + step * dir[e];
     }
     return p;
   }
 
-  /** J^T u for each differentiated input, as float64 arrays. */
-  private static double[][] vjp(Tensor out, double[] u, Problem p) {
+  /** J^T u for each differentiated input (its leaf in {@code leaves}), as float64 arrays. */
+  private static double[][] vjp(Tensor out, double[] u, Problem p, Tensor[] leaves) {
     double[][] result = new double[p.differentiated.length][];
     if (!out.isRequiresGrad()) {
       for (int d = 0; d < result.length; d++) {
@@ -348,7 +384,7 @@ public final class GradCheck {
     Tensor seedTensor = shaped(u, out.shape()).to(out.dtype()).to(out.device());
     List<Tensor> wrt = new ArrayList<>();
     for (int i : p.differentiated) {
-      wrt.add(p.inputs[i]);
+      wrt.add(leaves[i]);
     }
     List<Tensor> grads = Autograd.grad(List.of(out), List.of(seedTensor), wrt, true, false);
     for (int d = 0; d < result.length; d++) {
@@ -365,7 +401,7 @@ public final class GradCheck {
   }
 
   /** The function at the current float64 values, on the CPU, as a flat array. */
-  private static double[] evaluate(TensorFunction f, Problem p) {
+  private static double[] evaluate(TensorFunction f, Problem p, Shape outShape) {
     try (var scope = Tensors.scope()) {
       Tensor[] in = new Tensor[p.inputs.length];
       for (int i = 0; i < in.length; i++) {
@@ -380,6 +416,11 @@ public final class GradCheck {
         }
       }
       Tensor out = f.apply(in);
+      if (out == null || !out.shape().equals(outShape)) {
+        throw new IllegalArgumentException("gradCheck: the function returned "
+            + (out == null ? "null" : "shape " + out.shape()) + " at a perturbed point but shape "
+            + outShape + " at the inputs; its output shape must not depend on the values");
+      }
       return out.toDoubleArray();
     }
   }

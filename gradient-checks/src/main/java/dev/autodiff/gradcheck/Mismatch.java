@@ -8,7 +8,7 @@ import java.util.Locale;
  * disagree beyond {@code atol + rtol * |numeric|}.
  *
  * @param input which input of the function
- * @param element the element of that input, as a multi-index (empty for a projection)
+ * @param element the element of that input, as a multi-index (empty along a random direction)
  * @param output the output element, or a description of the random cotangent used
  * @param analytic the value backward computed
  * @param numeric the central finite difference in float64

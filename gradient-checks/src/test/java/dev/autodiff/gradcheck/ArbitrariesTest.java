@@ -1,6 +1,7 @@
 package dev.autodiff.gradcheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autodiff.core.DType;
@@ -14,6 +15,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** The arbitraries keep their promises, so properties built on them test what they claim. */
 class ArbitrariesTest {
@@ -63,6 +65,40 @@ class ArbitrariesTest {
   @Provide
   Arbitrary<Tensor> distinct() {
     return TensorArbitraries.tensors(TensorArbitraries.nonEmptyShapes(0, 3, 4), Domain.distinct());
+  }
+
+  @Property(tries = 50)
+  void manyDistinctValuesAvoidingAPointAreApartAndAvoidIt(@ForAll("manyDistinct") Tensor x) {
+    double[] v = x.toDoubleArray();
+    assertEquals(256, v.length);
+    Arrays.sort(v);
+    for (int i = 0; i < v.length; i++) {
+      assertTrue(v[i] >= -2 && v[i] <= 2 && Math.abs(v[i]) >= Domain.MARGIN - 1e-12, "" + v[i]);
+      if (i > 0) {
+        assertTrue(v[i] - v[i - 1] > 1e-3, "values too close: " + v[i - 1] + ", " + v[i]);
+      }
+    }
+  }
+
+  @Provide
+  Arbitrary<Tensor> manyDistinct() {
+    return TensorArbitraries.tensors(Shape.of(16, 16), Domain.distinct().avoiding(0));
+  }
+
+  @Test
+  void domainsAndArbitrariesThatCannotGenerateAreRejectedWhenBuilt() {
+    for (Executable bad : List.<Executable>of(
+        () -> Domain.range(1e-7, 9e-7),
+        () -> Domain.range(Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY),
+        () -> Domain.range(2, 1),
+        () -> Domain.range(-0.01, 0.01).avoiding(0),
+        () -> Domain.any().avoiding(Double.NaN),
+        () -> TensorArbitraries.broadcastShapes(0, 3, 3),
+        () -> TensorArbitraries.tensors((Arbitrary<Shape>) null, Domain.any()),
+        () -> TensorArbitraries.tensors(Shape.of(2), null))) {
+      assertThrows(IllegalArgumentException.class, bad);
+    }
+    assertEquals(1, TensorArbitraries.broadcastShapes(1, 2, 2).sample().shapes().size());
   }
 
   @Property(tries = 200)

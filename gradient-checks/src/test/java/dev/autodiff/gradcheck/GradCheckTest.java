@@ -40,8 +40,8 @@ class GradCheckTest {
     GradCheckReport r = GradCheck.defaults().name("slightlyWrongSquare")
         .check(in -> SLIGHTLY_WRONG_SQUARE.apply(in[0]), x64(1, 2, 3));
     assertFalse(r.passed());
-    assertEquals(3, r.failures());
-    Mismatch m = r.mismatches().get(1);
+    assertEquals(6, r.failures()); // three Jacobian entries, and each along a random cotangent
+    Mismatch m = r.mismatches().get(2);
     assertEquals(0, m.input());
     assertEquals(1, m.element()[0]);
     assertEquals(2.02 * 2, m.analytic(), 1e-12); // 1.01 times the true 2x at x = 2
@@ -116,6 +116,67 @@ class GradCheckTest {
     assertThrows(IllegalArgumentException.class, () -> GradCheck.defaults().check(null, x64(1)));
     assertThrows(IllegalArgumentException.class,
         () -> GradCheck.defaults().check(in -> in[0].argmax(), x64(1, 2)));
+  }
+
+  @Test
+  void aVjpThatIsNotLinearInItsCotangentFailsInFullJacobianMode() {
+    // Right for cotangents of 0 and 1, the full Jacobian's, wrong for any negative one.
+    Op absOfCotangent = Op.define("absOfCotangent", (c, in) -> in[0].mul(in[0]),
+        (c, g) -> new Tensor[] {g.abs().mul(c.input(0)).mul(2)});
+    GradCheckReport r = GradCheck.defaults().check(in -> absOfCotangent.apply(in[0]),
+        x64(0.3, -1.2, 0.8));
+    assertFalse(r.passed(), r.toString());
+    assertTrue(r.mismatches().get(0).output().startsWith("random cotangent"), r.toString());
+  }
+
+  @Test
+  void aTensorPassedTwiceOrCapturedIsDifferentiatedPerArgument() {
+    Tensor y = x64(0.3, -1.2, 0.8);
+    assertTrue(GradCheck.defaults().check(in -> in[0].mul(in[1]), y, y).passed());
+    GradCheckReport captured = GradCheck.defaults().check(in -> in[0].mul(y), y);
+    assertTrue(captured.passed(), captured.toString()); // y captured is a constant on both sides
+  }
+
+  @Test
+  void failuresAlongRandomDirectionsNameTheirInput() {
+    Tensor a = Tensor.randn(3, 40).to(DType.FLOAT64).requiresGrad();
+    Tensor b = Tensor.randn(4, 40).to(DType.FLOAT64).requiresGrad();
+    GradCheckReport r = GradCheck.defaults().fullJacobianInputs(10)
+        .check(in -> in[0].add(SLIGHTLY_WRONG_SQUARE.apply(in[1])).sum(), a, b);
+    assertFalse(r.passed());
+    for (Mismatch m : r.mismatches()) {
+      assertEquals(1, m.input(), r.toString()); // input 0's gradient is right
+    }
+  }
+
+  @Test
+  void secondOrderReportsNameTheGradientElement() {
+    GradCheckReport r = GradCheck.defaults().checkSecondOrder(
+        in -> DETACHED_SQUARE.apply(in[0]).mul(in[1]), x64(0.5, -1.5), x64(2, 3));
+    assertFalse(r.passed());
+    assertTrue(r.mismatches().get(0).output().startsWith("gradient of input 0 [0]"),
+        r.toString());
+  }
+
+  @Test
+  void outputsThatChangeShapeOrAreNotFloatingAreRejectedInBothOrders() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> GradCheck.defaults().check(
+            in -> in[0].sum().item() > 1.5 ? in[0].sum() : in[0], x64(0.5, 1)));
+    assertTrue(e.getMessage().contains("shape"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> GradCheck.defaults().checkSecondOrder(in -> null, x64(1, 2)));
+    assertThrows(IllegalArgumentException.class,
+        () -> GradCheck.defaults().checkSecondOrder(in -> in[0].argmax(), x64(1, 2)));
+    assertThrows(IllegalArgumentException.class,
+        () -> GradCheck.defaults().eps(Double.POSITIVE_INFINITY));
+  }
+
+  @Test
+  void aFailureOfAnOutputWithoutHistorySaysSo() {
+    GradCheckReport r = GradCheck.defaults().check(in -> in[0].detach().mul(2), x64(1, 2));
+    assertFalse(r.passed());
+    assertTrue(r.toString().contains("does not require gradients"), r.toString());
   }
 
   @Test
