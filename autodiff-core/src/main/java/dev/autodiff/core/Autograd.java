@@ -83,7 +83,9 @@ public final class Autograd {
    * The gradients of the sum of one-element {@code outputs} with respect to each of {@code
    * inputs}; an input the outputs do not depend on gets zeros, and so does every input for an
    * output made from no tensor that requires gradients (a constant, such as the first derivative
-   * of a linear function). Only the ops between the outputs and the inputs run their VJPs.
+   * of a linear function). Only the ops between the outputs and the inputs run their VJPs; as in
+   * backward(), every entry reached from the outputs is then released (see the full form to
+   * retain them).
    *
    * @throws IllegalStateException for an output whose history is gone: computed from tensors
    *     that require gradients inside {@link #noGrad()} (or by a backward without {@code
@@ -193,16 +195,29 @@ public final class Autograd {
       for (int i = start; i >= 0; i--) {
         OpContext e = tape.get(i);
         Tensor gy = e.cotangent;
-        if (gy == null) {
+        if (gy == null && (reach == null || !reach.reached(i))) {
           continue; // cannot reach the outputs
         }
         e.cotangent = null;
-        Integer slot = wanted.get(e.output);
+        Integer slot = gy == null ? null : wanted.get(e.output);
         if (slot != null) {
           results[slot] = gy;
         }
+        if (inputs == null && e.output.retainsGrad) {
+          e.output.accumulateGrad(gy, create); // retainGrad(): kept as a leaf keeps its own
+        }
         if (reach != null && !reach.leads(i)) {
-          continue; // below every input grad() was asked about: neither run nor released
+          // Below every input grad() was asked about: not run, but reached from the outputs, so
+          // released with them (unless retained), as backward() would have; else a loop calling
+          // grad() outside any scope would keep these entries forever.
+          reach.markInputs(e);
+          if (!retain) {
+            tape.release(e);
+          }
+          continue;
+        }
+        if (gy == null) {
+          continue;
         }
         Tensor[] grads;
         try {
@@ -267,15 +282,17 @@ public final class Autograd {
 
   /**
    * For grad(): which entries lead to a wanted input, so that only the ops between the outputs and
-   * the inputs run their VJPs (as in PyTorch's autograd.grad); the entries below are neither run
-   * nor released. An entry leads when an input of it is wanted or made by an entry that leads. An
-   * entry that is gone (released by an earlier backward, or recorded elsewhere) has no inputs to
-   * look at: it counts as leading when a wanted tensor existed before it was recorded, so that
-   * reaching it still reports the spent graph rather than skip a path silently.
+   * the inputs run their VJPs (as in PyTorch's autograd.grad, which need not run the rest). An
+   * entry leads when an input of it is wanted or made by an entry that leads. An entry of this
+   * tape that an earlier backward released has no inputs left to look at: it counts as leading
+   * when a wanted tensor existed before it was recorded, so that reaching it still reports the
+   * spent graph rather than skip a path silently. One recorded on another thread's tape counts as
+   * leading, so that reaching it reports that.
    */
   private static final class Reach {
     private final Tape tape;
     private final boolean[] leads;
+    private final boolean[] reached;
     /** The record number before which no wanted tensor existed (a leaf exists from the start). */
     private final long firstWanted;
 
@@ -283,10 +300,12 @@ public final class Autograd {
       this.tape = tape;
       long first = Long.MAX_VALUE;
       for (Tensor w : wanted.keySet()) {
-        first = Math.min(first, w.node == null ? Long.MIN_VALUE : w.node.seq);
+        OpContext n = w.node;
+        first = Math.min(first, n == null || n.tape != tape ? Long.MIN_VALUE : n.seq);
       }
       firstWanted = first;
       leads = new boolean[last + 1];
+      reached = new boolean[last + 1];
       for (int i = 0; i <= last; i++) {
         OpContext e = tape.get(i);
         leads[i] = e.released ? firstWanted < e.seq : hasLeadingInput(e, wanted);
@@ -296,8 +315,8 @@ public final class Autograd {
     private boolean hasLeadingInput(OpContext e, IdentityHashMap<Tensor, Integer> wanted) {
       for (Tensor x : e.inputs) {
         OpContext p = x.node;
-        if (wanted.containsKey(x) || p != null && (isGone(p) ? firstWanted < p.seq
-            : leads[p.index])) {
+        if (wanted.containsKey(x) || p != null && (p.tape != tape || (p.released
+            ? firstWanted < p.seq : leads[p.index]))) {
           return true;
         }
       }
@@ -308,13 +327,27 @@ public final class Autograd {
       return leads[i];
     }
 
-    /** True for an entry that is gone and cannot lead to a wanted input. */
-    boolean gone(OpContext p) {
-      return isGone(p) && firstWanted >= p.seq;
+    /** Whether a skipped entry above was made from entry i: backward would have reached it. */
+    boolean reached(int i) {
+      return reached[i];
     }
 
-    private boolean isGone(OpContext p) {
-      return p.released || p.index >= tape.size() || tape.get(p.index) != p;
+    /** Marks the entries that made a skipped entry's inputs as reached. */
+    void markInputs(OpContext e) {
+      if (e.inputs == null) {
+        return;
+      }
+      for (Tensor x : e.inputs) {
+        OpContext p = x.node;
+        if (p != null && p.tape == tape && !p.released && p.index < reached.length) {
+          reached[p.index] = true;
+        }
+      }
+    }
+
+    /** True for an entry of this tape that an earlier backward released and that cannot lead. */
+    boolean gone(OpContext p) {
+      return p.tape == tape && p.released && firstWanted >= p.seq;
     }
   }
 
@@ -327,7 +360,8 @@ public final class Autograd {
     out.checkOpen(op);
     if (!out.tracked() && out.historyReleased) {
       throw new IllegalStateException(op + ": the tensor of shape " + out.shape()
-          + " has no history: it was kept past the scope it was computed in, and a closing"
+          + " has no history: it (or a tensor it was computed from) was kept past the scope it"
+          + " was computed in, and a closing"
           + " scope releases its tape entries (keep() carries values, not history); call"
           + " " + op + " inside that scope");
     }

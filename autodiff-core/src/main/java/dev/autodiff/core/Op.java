@@ -146,9 +146,11 @@ public final class Op {
   private Tensor runPinned(OpContext ctx, Tensor[] inputs) {
     boolean tracked = false;
     boolean unrecorded = false;
+    boolean historyReleased = false;
     for (Tensor t : inputs) {
       tracked |= t.tracked();
       unrecorded |= t.unrecorded;
+      historyReleased |= t.historyReleased;
     }
     ThreadState state = ThreadState.get();
     boolean record = tracked && backward != null && state.gradEnabled;
@@ -166,8 +168,10 @@ public final class Op {
         Reference.reachabilityFence(inputs);
       }
     }
-    if (!record && backward != null && (tracked || unrecorded)) {
-      out.unrecorded = true; // so that grad() of it fails as backward() does, not gives zeros
+    // Passed on, so that grad() of a result fails as backward() does rather than give zeros.
+    if (!record && backward != null) {
+      out.unrecorded = tracked || unrecorded;
+      out.historyReleased = historyReleased;
     }
     if (record) {
       for (Tensor t : inputs) {

@@ -33,6 +33,8 @@ public final class OpContext {
   String releasedBy;
   int index;
   long seq;
+  /** The tape that recorded this entry (each thread has its own, numbering from 0). */
+  Tape tape;
   /** Bytes of the inputs and output this entry keeps alive, for the tape's leak warning. */
   long bytes;
   /** The storage versions of the inputs, then of the output, when the op was recorded. */

@@ -24,6 +24,7 @@ final class Tape {
   private boolean warnedHistoryCut;
 
   void record(OpContext e) {
+    e.tape = this;
     e.seq = nextSeq++;
     e.index = entries.size();
     long bytes = e.output.numel() * e.output.dtype().byteSize();

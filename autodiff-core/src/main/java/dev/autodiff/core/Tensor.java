@@ -40,6 +40,8 @@ public final class Tensor implements AutoCloseable {
 
   /** True for a leaf that accumulates gradients into {@link #grad()}. */
   boolean requiresGrad;
+  /** True for an op's result whose gradient backward keeps in {@link #grad()} (retainGrad). */
+  boolean retainsGrad;
   /** The tape entry that produced this tensor, or null for a leaf. */
   OpContext node;
   /** True when a closing scope ended this tensor's history (it was kept past its scope). */
@@ -1474,6 +1476,35 @@ public final class Tensor implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Makes each {@code backward()} add this op result's gradient into its {@link #grad()}, as a
+   * leaf's, and returns it: PyTorch's {@code retain_grad()}, for looking at an intermediate's
+   * gradient (a leaf that requires gradients keeps its own anyway). {@link Autograd#grad} leaves
+   * it alone, as it does leaves' gradients.
+   *
+   * <pre>{@code
+   * jshell> Tensor x = Tensor.scalar(3.0).requiresGrad();
+   * jshell> Tensor h = x.mul(x).retainGrad();
+   * jshell> h.mul(2).backward();
+   * jshell> h.grad();
+   * tensor(2., shape=[], dtype=float32)
+   * }</pre>
+   *
+   * @throws IllegalStateException when no gradient flows to this tensor (it does not require
+   *     gradients and is not the result of a recorded op)
+   */
+  public Tensor retainGrad() {
+    checkOpen("retainGrad");
+    if (!tracked()) {
+      throw new IllegalStateException("retainGrad: this tensor of shape " + shape
+          + " does not require gradients, so no gradient reaches it");
+    }
+    if (node != null) {
+      retainsGrad = true;
+    }
+    return this;
+  }
+
   /** True when gradients flow to this tensor: a leaf marked requiresGrad, or an op's result. */
   public boolean isRequiresGrad() {
     return tracked();
@@ -1488,7 +1519,10 @@ public final class Tensor implements AutoCloseable {
     return requiresGrad || node != null;
   }
 
-  /** The gradient accumulated by backward, or null before the first one. */
+  /**
+   * The gradient accumulated by backward, or null before the first one (and always for an op's
+   * result, unless {@link #retainGrad()} asked for it).
+   */
   public synchronized Tensor grad() {
     if (gradZeroed && grad != null && !grad.isClosed()) {
       grad.backend.fill(grad.storage, 0);

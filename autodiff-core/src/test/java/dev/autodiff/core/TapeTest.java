@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -236,13 +237,52 @@ class TapeTest {
   }
 
   @Test
-  void gradStopsAtAnIntermediateInputLeavingTheEntriesBelowItForALaterBackward() {
+  void gradStopsAtAnIntermediateInputAndReleasesWhatItReachedUnlessRetained() {
+    Op throwing = Op.define("throwingBackward", (c, in) -> in[0].mul(1), (c, g) -> {
+      throw new UnsupportedOperationException("below h: grad(.., h) must not run it");
+    });
     Tensor x = Tensor.of(new double[] {1, 2}).requiresGrad();
-    Tensor h = x.mul(x);
-    Tensor y = h.mul(h).sum();
-    assertArrayEquals(new double[] {2, 8}, Autograd.grad(y, h, false).toDoubleArray()); // 2h
-    h.sum().backward(); // x * x was neither run nor released by grad: torch gives x.grad 2x
-    assertArrayEquals(new double[] {2, 4}, x.grad().toDoubleArray());
+    Tensor h = throwing.apply(x).mul(2);
+    assertArrayEquals(new double[] {4, 8},
+        Autograd.grad(h.mul(h).sum(), h, false).toDoubleArray()); // 2h
+    Tensor x2 = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor h2 = x2.mul(x2);
+    assertArrayEquals(new double[] {2, 8}, Autograd.grad(List.of(h2.mul(h2).sum()), null,
+        List.of(h2), true, false).get(0).toDoubleArray()); // retained
+    h2.sum().backward(); // x2 * x2 is still there
+    assertArrayEquals(new double[] {2, 4}, x2.grad().toDoubleArray());
+    Tensor k = x2.mul(x2);
+    Autograd.grad(k.mul(k).sum(), k, false); // releases what it reached, x2 * x2 included
+    assertThrows(IllegalStateException.class, () -> k.sum().backward());
+  }
+
+  @Test
+  void gradOfAHeadOutsideAnyScopeKeepsTheTapeFlat() {
+    Tensor x = Tensor.randn(new Random(1), 4, 3).to(DType.FLOAT64);
+    Tensor trunk = Tensor.randn(new Random(2), 3, 5).to(DType.FLOAT64).requiresGrad();
+    Tensor head = Tensor.randn(new Random(3), 5, 1).to(DType.FLOAT64).requiresGrad();
+    Tape tape = ThreadState.get().tape;
+    int before = tape.size();
+    for (int i = 0; i < 200; i++) {
+      Tensor h = x.matmul(trunk).tanh(); // recorded (trunk requires gradients), never asked for
+      Autograd.grad(h.matmul(head).sum(), head, false);
+    }
+    assertEquals(before, tape.size());
+  }
+
+  @Test
+  void gradThroughAnotherThreadsEntryFailsRatherThanGivingZeros() throws Exception {
+    Tensor w = Tensor.of(new double[] {1, 2}).requiresGrad();
+    Tensor h = w.mul(1.0).mul(1.0).mul(1.0).exp();
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      Tensor u = other.submit(() -> h.tanh()).get(); // recorded on the other thread's tape
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> Autograd.grad(u.sum(), h, false));
+      assertTrue(e.getMessage().contains("thread"), e.getMessage());
+    } finally {
+      other.shutdown();
+    }
   }
 
   @Test
@@ -273,12 +313,38 @@ class TapeTest {
     }
     e = assertThrows(IllegalStateException.class, () -> Autograd.grad(kept, x, false));
     assertTrue(e.getMessage().contains("kept past the scope"), e.getMessage());
+    e = assertThrows(IllegalStateException.class,
+        () -> Autograd.grad(kept.mul(3).sum(), x, false)); // computed from the kept tensor
+    assertTrue(e.getMessage().contains("kept past the scope"), e.getMessage());
     Tensor firstOrder = Autograd.grad(x.mul(x).sum(), x, false); // no createGraph: no history
     assertThrows(IllegalStateException.class, () -> Autograd.grad(firstOrder.sum(), x, false));
     // A constant made from no tensor that requires gradients still gives zeros: the derivative
     // of a linear function's (constant) gradient.
     Tensor slope = Autograd.grad(x.mul(3).sum(), x, true);
     assertArrayEquals(new double[] {0, 0}, Autograd.grad(slope.sum(), x, false).toDoubleArray());
+  }
+
+  @Test
+  void retainGradKeepsAnIntermediatesGradientAsTheZeroToHeroLectureReadsIt() {
+    // Karpathy's micrograd lecture: e = a b, d = e + c, L = d f at a=2, b=-3, c=10, f=-2.
+    Tensor a = Tensor.scalar(2.0, DType.FLOAT64).requiresGrad();
+    Tensor b = Tensor.scalar(-3.0, DType.FLOAT64).requiresGrad();
+    Tensor c = Tensor.scalar(10.0, DType.FLOAT64).requiresGrad();
+    Tensor f = Tensor.scalar(-2.0, DType.FLOAT64).requiresGrad();
+    Tensor e = a.mul(b).retainGrad();
+    Tensor d = e.add(c).retainGrad();
+    Tensor loss = d.mul(f).retainGrad();
+    assertSame(a, a.retainGrad()); // a leaf keeps its gradient anyway
+    assertNull(d.grad());
+    Autograd.grad(List.of(loss), null, List.of(a), true, false); // leaves grad() alone
+    assertNull(d.grad());
+    loss = d.mul(f);
+    loss.backward();
+    assertEquals(-2, e.grad().item());
+    assertEquals(-2, d.grad().item());
+    assertEquals(6, a.grad().item());
+    assertEquals(4, f.grad().item());
+    assertThrows(IllegalStateException.class, () -> Tensor.scalar(1.0).retainGrad());
   }
 
   @Test
