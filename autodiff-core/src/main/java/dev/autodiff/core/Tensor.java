@@ -231,6 +231,39 @@ public final class Tensor implements AutoCloseable {
     return of(d);
   }
 
+  /** The float32 values 0, 1, ... below end, as PyTorch's {@code arange(4.0)}. */
+  public static Tensor arange(double end) {
+    return arange(0, end, 1);
+  }
+
+  /** The float32 values start, start + 1, ... below end. */
+  public static Tensor arange(double start, double end) {
+    return arange(start, end, 1);
+  }
+
+  /**
+   * {@code steps} float32 values evenly spaced from start to end, both included, as PyTorch's
+   * {@code linspace}.
+   */
+  public static Tensor linspace(double start, double end, int steps) {
+    if (steps < 0 || !Double.isFinite(start) || !Double.isFinite(end)) {
+      throw new IllegalArgumentException("linspace: needs finite bounds and steps >= 0, got "
+          + start + ", " + end + " and " + steps);
+    }
+    float[] d = new float[steps];
+    float from = (float) start;
+    float to = (float) end;
+    float step = steps > 1 ? (to - from) / (steps - 1) : 0;
+    for (int i = 0; i < steps; i++) {
+      // in float32 from both ends, as PyTorch does: its values, and end exactly
+      d[i] = i < steps / 2 ? from + step * i : to - step * (steps - 1 - i);
+    }
+    if (steps == 1) {
+      d[0] = from;
+    }
+    return of(d);
+  }
+
   /** The float32 values start, start + step, ... below end (above it for a negative step). */
   public static Tensor arange(double start, double end, double step) {
     double count = Math.ceil((end - start) / step);

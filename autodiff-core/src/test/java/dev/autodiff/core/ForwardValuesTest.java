@@ -945,6 +945,19 @@ class ForwardValuesTest {
   }
 
   @Test
+  void floatingArangeAndLinspaceGivePyTorchsValues() {
+    assertTensor(Tensor.arange(4.0), DType.FLOAT32, dims(4), 0, 1, 2, 3);
+    assertTensor(Tensor.arange(1.0, 3.5), DType.FLOAT32, dims(3), 1, 2, 3);
+    assertTensor(Tensor.linspace(-1, 1, 5), DType.FLOAT32, dims(5), -1, -0.5, 0, 0.5, 1);
+    // torch.linspace(0, 1, 7).tolist(), float32 values
+    assertArrayEquals(new float[] {0.0f, 0.1666666716337204f, 0.3333333432674408f, 0.5f,
+        0.6666666269302368f, 0.8333333134651184f, 1.0f}, Tensor.linspace(0, 1, 7).toFloatArray());
+    assertTensor(Tensor.linspace(0, 1, 1), DType.FLOAT32, dims(1), 0);
+    assertTensor(Tensor.linspace(0, 1, 0), DType.FLOAT32, dims(0));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.linspace(0, 1, -1));
+  }
+
+  @Test
   void oneHotMakesRowsOfClasses() {
     Tensor h = Tensor.of(new long[] {0, 2, 1}).oneHot(3);
     assertEquals(DType.INT64, h.dtype()); // torch.nn.functional.one_hot's dtype

@@ -67,7 +67,8 @@ public final class Blas {
   /** Outcome of loading the native GEMM: {@code gemm} is null when it failed, and status says why. */
   record Probe(Gemm gemm, String status) {}
 
-  record Selection(Gemm gemm, String description) {}
+  /** The chosen GEMM; {@code fellBack} when the native one was wanted but did not load. */
+  record Selection(Gemm gemm, String description, boolean fellBack) {}
 
   /** The choice, apart from the global state, so that tests can drive it. */
   static Selection select(String setting, Supplier<Probe> nativeProbe) {
@@ -75,25 +76,30 @@ public final class Blas {
     String value = setting == null ? "" : setting.trim();
     if (value.equalsIgnoreCase("java")) {
       return new Selection(java,
-          java.name() + "; native BLAS not tried (-D" + PROPERTY + "=java)");
+          java.name() + "; native BLAS not tried (-D" + PROPERTY + "=java)", false);
     }
     String note = value.isEmpty() || value.equalsIgnoreCase("auto") ? ""
         : " (ignored unknown -D" + PROPERTY + "=" + value + "; use java or auto)";
     Probe probe = nativeProbe.get();
     if (probe.gemm() != null) {
-      return new Selection(probe.gemm(), probe.gemm().name() + note);
+      return new Selection(probe.gemm(), probe.gemm().name() + note, false);
     }
     return new Selection(java,
-        java.name() + "; native BLAS did not load: " + probe.status() + note);
+        java.name() + "; native BLAS did not load: " + probe.status() + note, true);
   }
 
-  /** Lazily created on the first {@link #gemm()}: chooses, and logs the one line. */
+  /**
+   * Lazily created on the first {@link #gemm()}: chooses, and logs the one line, as a warning
+   * when the native BLAS did not load (products are several times slower), else at debug level
+   * (so a JShell session or a script's output stays clean; {@link #description()} tells).
+   */
   private static final class Selected {
     static final Selection SELECTION =
         select(System.getProperty(PROPERTY, ""), () -> NativeHolder.PROBE);
 
     static {
-      LOG.log(Level.INFO, "autodiff BLAS: " + SELECTION.description());
+      LOG.log(SELECTION.fellBack() ? Level.WARNING : Level.DEBUG,
+          "autodiff BLAS: " + SELECTION.description());
     }
   }
 

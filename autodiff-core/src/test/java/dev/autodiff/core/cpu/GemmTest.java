@@ -2,6 +2,7 @@ package dev.autodiff.core.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -228,10 +229,12 @@ class GemmTest {
     Blas.Selection s = Blas.select("", () -> new Blas.Probe(null, "no binary for riscv"));
     assertSame(Blas.javaFallback(), s.gemm());
     assertTrue(s.description().contains("did not load: no binary for riscv"), s.description());
+    assertTrue(s.fellBack(), "a fallback is logged as a warning");
 
     Gemm fake = Blas.javaFallback();
     s = Blas.select("auto", () -> new Blas.Probe(fake, "fake"));
     assertSame(fake, s.gemm());
+    assertFalse(s.fellBack(), "the native choice is logged at debug level only");
     s = Blas.select("mkl", () -> new Blas.Probe(fake, "fake"));
     assertTrue(s.description().contains("unknown -Dautodiff.blas=mkl"), s.description());
   }
