@@ -204,7 +204,10 @@ public final class Losses {
     }
     if (labels.dtype() != DType.INT64 || labels.rank() != 1) {
       throw new IllegalArgumentException(loss + ": labels must be a 1-D int64 tensor, got "
-          + labels.dtype() + " of shape " + labels.shape());
+          + labels.dtype() + " of shape " + labels.shape()
+          + (labels.shape().equals(scores.shape()) && labels.dtype() == DType.INT64
+              && !loss.equals("nll") ? " (for one-hot or probability targets, pass them as floats: oneHot(C)"
+                  + ".to(DType.FLOAT32), or labels.argmax(1) for class indices)" : ""));
     }
     if (labels.size(0) != scores.size(0)) {
       throw new IllegalArgumentException(loss + ": " + labels.size(0) + " labels for a batch of "

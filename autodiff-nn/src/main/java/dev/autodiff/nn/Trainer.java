@@ -172,6 +172,7 @@ public final class Trainer {
     double lossSum = 0;
     long seen = 0;
     long correct = 0;
+    long counted = 0; // samples with a class label (negative ones are ignore markers)
     boolean classifying = true;
     long start = System.nanoTime();
     try (ProgressReporter bar = ProgressReporter.start(task, train.numSamples(), progress)) {
@@ -189,17 +190,21 @@ public final class Trainer {
           stepLosses.add(value);
           lossSum += value * n;
           seen += n;
-          long c = correctCount(logits, b.y());
-          classifying &= c >= 0;
-          correct += Math.max(0, c);
-          bar.step(n, lossSum / seen, classifying ? (double) correct / seen : Double.NaN);
+          Hits h = hits(logits, b.y());
+          classifying &= h != null;
+          if (h != null) {
+            correct += h.correct;
+            counted += h.counted;
+          }
+          bar.step(n, lossSum / seen, classifying && counted > 0 ? (double) correct / counted
+              : Double.NaN);
         }
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     double testAccuracy = test == null ? Double.NaN : evaluate(test);
     Epoch e = new Epoch(number, stepLosses.size(), seen == 0 ? Double.NaN : lossSum / seen,
-        classifying && seen > 0 ? (double) correct / seen : Double.NaN, testAccuracy,
+        classifying && counted > 0 ? (double) correct / counted : Double.NaN, testAccuracy,
         seconds > 0 ? seen / seconds : 0, seconds);
     epochs.add(e);
     return e;
@@ -207,7 +212,8 @@ public final class Trainer {
 
   /**
    * The fraction of samples in {@code data} whose argmax logit equals the label, computed without
-   * gradients and in eval mode (the model's previous mode is restored); NaN for no samples.
+   * gradients and in eval mode (the model's previous mode is restored); samples with a negative
+   * label (an ignore marker such as -100) are not counted; NaN for no counted samples.
    */
   public double evaluate(DataLoader data) {
     if (data == null) {
@@ -218,21 +224,21 @@ public final class Trainer {
       layer.eval();
     }
     long correct = 0;
-    long seen = 0;
+    long counted = 0;
     try (var g = Autograd.noGrad()) {
       Iterator<Batch> it = data.iterator();
       while (it.hasNext()) {
         try (var step = Tensors.scope()) {
           Batch b = it.next();
           Tensor logits = forward.apply(b.x());
-          long c = correctCount(logits, b.y());
-          if (c < 0) {
+          Hits h = hits(logits, b.y());
+          if (h == null) {
             throw new IllegalArgumentException("trainer evaluate: accuracy needs logits [B, "
                 + "classes] and int64 labels [B], got " + logits.shape() + " and "
                 + b.y().shape());
           }
-          correct += c;
-          seen += b.size();
+          correct += h.correct;
+          counted += h.counted;
         }
       }
     } finally {
@@ -240,14 +246,17 @@ public final class Trainer {
         layer.train();
       }
     }
-    return seen == 0 ? Double.NaN : (double) correct / seen;
+    return counted == 0 ? Double.NaN : (double) correct / counted;
   }
 
-  /** Correct predictions in a batch, or -1 when the output is not [B, classes] logits. */
-  private static long correctCount(Tensor logits, Tensor labels) {
+  /** Correct predictions among the samples with a class label (not a negative marker). */
+  private record Hits(long correct, long counted) {}
+
+  /** A batch's hits, or null when the output is not [B, classes] logits with int64 labels. */
+  private static Hits hits(Tensor logits, Tensor labels) {
     if (logits.rank() != 2 || labels.rank() != 1 || labels.dtype().isFloating()
         || logits.size(0) != labels.size(0)) {
-      return -1;
+      return null;
     }
     long[] pred;
     try (var g = Autograd.noGrad()) {
@@ -255,12 +264,14 @@ public final class Trainer {
     }
     long[] y = labels.toLongArray();
     long c = 0;
+    long n = 0;
     for (int i = 0; i < y.length; i++) {
-      if (pred[i] == y[i]) {
-        c++;
+      if (y[i] >= 0) {
+        n++;
+        c += pred[i] == y[i] ? 1 : 0;
       }
     }
-    return c;
+    return new Hits(c, n);
   }
 
   /** Everything recorded so far. */

@@ -137,6 +137,10 @@ class LossesTest {
     // d/dt of -sum t log p is -log p / N.
     double[] g = oneHot.grad().toDoubleArray();
     assertEquals(-(1 - lse(1, 2, 3)) / 2, g[0], 1e-12);
+    // oneHot gives int64, as torch's one_hot; cross_entropy does not take those as targets either
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Losses.softmaxCrossEntropy(LOGITS, LABELS.oneHot(3)));
+    assertTrue(e.getMessage().contains("oneHot(C).to(DType.FLOAT32)"), e.getMessage());
   }
 
   @Test

@@ -74,6 +74,18 @@ class TrainerTest {
   }
 
   @Test
+  void samplesLabelledWithAnIgnoreMarkerAreLeftOutOfTheAccuracy() {
+    // Logits that predict class 0 for every sample; the labels are 0, 1, -100 (ignored), 0.
+    Tensor x = Tensor.zeros(4, 2);
+    Dataset d = new Dataset(x, Tensor.of(new long[] {0, 1, -100, 0}));
+    Trainer t = new Trainer(in -> Tensor.of(new float[] {1, 0}).expand(in.size(0), 2),
+        new SGD(List.of(Tensor.zeros(1).requiresGrad()), 0.1),
+        (logits, y) -> Losses.crossEntropy().ignoreIndex(-100).apply(logits, y))
+        .progress(null).log(null);
+    assertEquals(2.0 / 3, t.evaluate(new DataLoader(d, 4)), 1e-12);
+  }
+
+  @Test
   void progressAndEpochLinesArePrinted() {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     ByteArrayOutputStream bar = new ByteArrayOutputStream();
