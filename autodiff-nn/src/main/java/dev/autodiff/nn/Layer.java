@@ -1,6 +1,7 @@
 package dev.autodiff.nn;
 
 import dev.autodiff.core.Autograd;
+import dev.autodiff.core.DType;
 import dev.autodiff.core.Device;
 import dev.autodiff.core.Tensor;
 import dev.autodiff.core.Tensors;
@@ -13,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * A piece of a model: a forward function with parameters and child layers. (Named {@code Layer},
@@ -188,9 +191,30 @@ public abstract class Layer {
     if (device == null) {
       throw new IllegalArgumentException(getClass().getSimpleName() + " to: device is null");
     }
+    return convert(p -> !p.device().equals(device), p -> p.to(device));
+  }
+
+  /**
+   * Converts every parameter of this layer and its children to the floating {@code dtype}, and
+   * returns this layer, as PyTorch's {@code module.double()}: float64 for exact comparisons and
+   * gradient checks of a whole model. The parameters are replaced as by {@link #to(Device)}, with
+   * the same rules (build optimizers after converting).
+   *
+   * @throws IllegalArgumentException if {@code dtype} is null or not floating
+   */
+  public final Layer to(DType dtype) {
+    if (dtype == null || !dtype.isFloating()) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + " to: parameters must be"
+          + " floating, got " + dtype);
+    }
+    return convert(p -> p.dtype() != dtype, p -> p.to(dtype));
+  }
+
+  /** Replaces each parameter that {@code needs} it by {@code convert}'s copy (see to(Device)). */
+  private Layer convert(Predicate<Tensor> needs, UnaryOperator<Tensor> convert) {
     Map<Tensor, Tensor> moved = new IdentityHashMap<>();
     try (var g = Autograd.noGrad()) {
-      copyTo(device, moved);
+      copyTo(needs, convert, moved);
     } catch (RuntimeException | Error e) {
       for (Tensor copy : moved.values()) {
         copy.close();
@@ -208,17 +232,18 @@ public abstract class Layer {
     return this;
   }
 
-  private void copyTo(Device device, Map<Tensor, Tensor> moved) {
+  private void copyTo(Predicate<Tensor> needs, UnaryOperator<Tensor> convert,
+      Map<Tensor, Tensor> moved) {
     for (Tensor p : params.values()) {
-      if (!p.device().equals(device) && !moved.containsKey(p)) {
-        Tensor copy = p.to(device); // unrecorded (no grad), so a new leaf
+      if (needs.test(p) && !moved.containsKey(p)) {
+        Tensor copy = convert.apply(p); // unrecorded (no grad), so a new leaf
         moved.put(p, copy);
         Tensors.unscoped(copy);
         copy.requiresGrad(p.isRequiresGrad());
       }
     }
     for (Layer c : children.values()) {
-      c.copyTo(device, moved);
+      c.copyTo(needs, convert, moved);
     }
   }
 

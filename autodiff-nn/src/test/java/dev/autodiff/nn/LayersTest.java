@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,6 +157,27 @@ class LayersTest {
     assertThrows(IllegalArgumentException.class,
         () -> Init.normal(w, Double.NaN, 1, new Random(0)));
     assertArrayEquals(new double[] {0, 0}, w.toDoubleArray()); // untouched
+  }
+
+  @Test
+  void aModelConvertedToFloat64KeepsItsValuesAndTrainsInFloat64() {
+    Layer model = MLP.of(new Random(3), Tanh::new, 3, 5, 2);
+    Tensor x = Tensor.randn(new Random(4), 4, 3);
+    double[] before = model.forward(x).toDoubleArray();
+    Tensor sharedBefore = model.parameters().get(0);
+    assertSame(model, model.to(DType.FLOAT64));
+    assertTrue(sharedBefore.isClosed(), "the float32 parameters are replaced and closed");
+    for (Tensor p : model.parameters()) {
+      assertEquals(DType.FLOAT64, p.dtype());
+      assertTrue(p.isRequiresGrad() && p.isLeaf());
+    }
+    Tensor y = model.forward(x.to(DType.FLOAT64));
+    assertEquals(DType.FLOAT64, y.dtype());
+    assertArrayEquals(before, y.toDoubleArray(), 1e-6);
+    y.sum().backward();
+    assertEquals(DType.FLOAT64, model.parameters().get(0).grad().dtype());
+    assertThrows(IllegalArgumentException.class, () -> model.to(DType.INT64));
+    assertThrows(IllegalArgumentException.class, () -> model.to((DType) null));
   }
 
   @Test

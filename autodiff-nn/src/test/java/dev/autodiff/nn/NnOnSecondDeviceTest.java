@@ -131,7 +131,7 @@ class NnOnSecondDeviceTest {
     model.forward(Tensor.randn(new Random(1), 2, 3).to(DEV)).sum().backward();
     IllegalStateException e = assertThrows(IllegalStateException.class, stale::step);
     assertTrue(e.getMessage().contains("Layer.to(Device)"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> model.to(null));
+    assertThrows(IllegalArgumentException.class, () -> model.to((Device) null));
   }
 
   @Test
