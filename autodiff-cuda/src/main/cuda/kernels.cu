@@ -49,7 +49,7 @@ __device__ __forceinline__ long long toLong(F v) {
 // ---- elementwise: unary ---------------------------------------------------------------------
 
 enum UnaryOp { NEG, EXP, LOG, SQRT, ABS, SIGN, TANH, SIGMOID, RELU, LEAKY_RELU, ELU, SOFTPLUS,
-               CLAMP, INSIDE, POW_SCALAR, ADD_SCALAR, MUL_SCALAR, DIV_SCALAR };
+               CLAMP, INSIDE, POW_SCALAR, ADD_SCALAR, MUL_SCALAR, DIV_SCALAR, SIN, COS };
 
 __device__ __forceinline__ float sigmoidOf(float x) {
   if (x >= 0) return 1.0f / (1.0f + expf(-x));
@@ -104,6 +104,8 @@ __device__ __forceinline__ T unaryOf(int op, T x, T p, T q) {
     case ADD_SCALAR: return add(x, p);
     case MUL_SCALAR: return mul(x, p);
     case DIV_SCALAR: return x / p;
+    case SIN: return sin(x);
+    case COS: return cos(x);
   }
   return x;
 }

@@ -24,6 +24,8 @@ public final class Ops {
   public static final Op LOG = unary("log", UnaryOp.LOG, (c, g) -> g.div(c.input(0)));
   public static final Op SQRT = unary("sqrt", UnaryOp.SQRT,
       (c, g) -> g.div(c.output().mul(2)));
+  public static final Op SIN = unary("sin", UnaryOp.SIN, (c, g) -> g.mul(c.input(0).cos()));
+  public static final Op COS = unary("cos", UnaryOp.COS, (c, g) -> g.mul(c.input(0).sin()).neg());
   public static final Op ABS = unary("abs", UnaryOp.ABS,
       (c, g) -> g.mul(maskOf(c.input(0).sign(), c.input(0))));
   /** d tanh = 1 - tanh^2, from the saved output. */

@@ -559,6 +559,16 @@ public final class Tensor implements AutoCloseable {
     return floating().unary(Ops.LOG, 0, 0);
   }
 
+  /** The sine (radians). */
+  public Tensor sin() {
+    return floating().unary(Ops.SIN, 0, 0);
+  }
+
+  /** The cosine (radians). */
+  public Tensor cos() {
+    return floating().unary(Ops.COS, 0, 0);
+  }
+
   /** Square root. */
   public Tensor sqrt() {
     return floating().unary(Ops.SQRT, 0, 0);

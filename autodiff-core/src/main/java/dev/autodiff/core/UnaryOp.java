@@ -31,5 +31,7 @@ public enum UnaryOp {
   /** x * p. */
   MUL_SCALAR,
   /** x / p. */
-  DIV_SCALAR
+  DIV_SCALAR,
+  SIN,
+  COS
 }

@@ -265,6 +265,8 @@ class ForwardValuesTest {
     checkUnary(Tensor::abs, Math::abs, X);
     checkUnary(Tensor::tanh, Math::tanh, X);
     checkUnary(Tensor::sigmoid, ForwardValuesTest::sigmoidRef, X);
+    checkUnary(Tensor::sin, Math::sin, X);
+    checkUnary(Tensor::cos, Math::cos, X);
   }
 
   @Test

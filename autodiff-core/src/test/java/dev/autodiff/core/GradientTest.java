@@ -225,6 +225,8 @@ class GradientTest {
     // elementwise, one input
     c.add(check("neg", "[2,3]", x -> x[0].neg(), uniform(1, -2, 2, m23), m23));
     c.add(check("exp", "[2,3]", x -> x[0].exp(), uniform(2, -2, 2, m23), m23));
+    c.add(check("sin", "[2,3]", x -> x[0].sin(), uniform(2, -4, 4, m23), m23));
+    c.add(check("cos", "[2,3]", x -> x[0].cos(), uniform(3, -4, 4, m23), m23));
     c.add(check("log", "positive [2,3]", x -> x[0].log(), uniform(3, 0.5, 3, m23), m23));
     c.add(check("sqrt", "positive [2,3]", x -> x[0].sqrt(), uniform(4, 0.5, 3, m23), m23));
     c.add(check("abs", "away from 0", x -> x[0].abs(), away(5, 0.2, 2, m23), m23));

@@ -62,6 +62,8 @@ class CudaOpsTest {
       same("sign", Tensor::sign, in);
       same("tanh", Tensor::tanh, in);
       same("sigmoid", Tensor::sigmoid, in);
+      same("sin", Tensor::sin, in);
+      same("cos", Tensor::cos, in);
       same("relu", Tensor::relu, in);
       same("leakyRelu", v -> v.leakyRelu(0.1), in);
       same("elu", v -> v.elu(0.7), in);

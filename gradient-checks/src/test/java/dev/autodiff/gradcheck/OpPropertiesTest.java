@@ -258,6 +258,18 @@ class OpPropertiesTest {
   }
 
   @Property(tries = TRIES)
+  @Covers("sin")
+  void sinMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
+    verify("sin", true, in -> in[0].sin(), x);
+  }
+
+  @Property(tries = TRIES)
+  @Covers("cos")
+  void cosMatchesFiniteDifferences(@ForAll("anyValues") Tensor x) {
+    verify("cos", true, in -> in[0].cos(), x);
+  }
+
+  @Property(tries = TRIES)
   @Covers("log")
   void logMatchesFiniteDifferences(@ForAll("positiveValues") Tensor x) {
     verify("log", true, in -> in[0].log(), x);

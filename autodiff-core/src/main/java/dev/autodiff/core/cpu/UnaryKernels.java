@@ -75,6 +75,12 @@ final class UnaryKernels {
       case DIV_SCALAR:
         for (int i = from; i < to; i++) y[i] = x[i] / fp;
         break;
+      case SIN:
+        for (int i = from; i < to; i++) y[i] = (float) Math.sin(x[i]);
+        break;
+      case COS:
+        for (int i = from; i < to; i++) y[i] = (float) Math.cos(x[i]);
+        break;
       default:
         throw new AssertionError(op);
     }
@@ -139,6 +145,12 @@ final class UnaryKernels {
         break;
       case DIV_SCALAR:
         for (int i = from; i < to; i++) y[i] = x[i] / p;
+        break;
+      case SIN:
+        for (int i = from; i < to; i++) y[i] = Math.sin(x[i]);
+        break;
+      case COS:
+        for (int i = from; i < to; i++) y[i] = Math.cos(x[i]);
         break;
       default:
         throw new AssertionError(op);
