@@ -203,7 +203,7 @@ public final class Autograd {
         if (slot != null) {
           results[slot] = gy;
         }
-        if (inputs == null && e.output.retainsGrad) {
+        if (e.retainsGrad && inputs == null) {
           e.output.accumulateGrad(gy, create); // retainGrad(): kept as a leaf keeps its own
         }
         if (reach != null && !reach.leads(i)) {

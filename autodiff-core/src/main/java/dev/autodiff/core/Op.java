@@ -145,12 +145,8 @@ public final class Op {
 
   private Tensor runPinned(OpContext ctx, Tensor[] inputs) {
     boolean tracked = false;
-    boolean unrecorded = false;
-    boolean historyReleased = false;
     for (Tensor t : inputs) {
       tracked |= t.tracked();
-      unrecorded |= t.unrecorded;
-      historyReleased |= t.historyReleased;
     }
     ThreadState state = ThreadState.get();
     boolean record = tracked && backward != null && state.gradEnabled;
@@ -168,17 +164,7 @@ public final class Op {
         Reference.reachabilityFence(inputs);
       }
     }
-    // Passed on, so that grad() of a result fails as backward() does rather than give zeros.
-    if (!record && backward != null) {
-      out.unrecorded = tracked || unrecorded;
-      out.historyReleased = historyReleased;
-    }
     if (record) {
-      for (Tensor t : inputs) {
-        if (t.historyReleased) {
-          state.tape.warnHistoryCut(name, t);
-        }
-      }
       c.inputs = inputs;
       c.op = this;
       c.output = out;
@@ -186,7 +172,32 @@ public final class Op {
       out.node = c;
       state.tape.record(c);
     }
+    if (backward != null) {
+      noteMissingHistory(out, inputs, record, tracked, state);
+    }
     return out;
+  }
+
+  /**
+   * Passes on why a result of a differentiable op has no (or partial) history, so that grad() of
+   * it fails as backward() does rather than give zeros, and warns once where a recorded op takes
+   * an input whose history a scope cut. Kept apart from runPinned, the hot path, on purpose.
+   */
+  private void noteMissingHistory(Tensor out, Tensor[] inputs, boolean record, boolean tracked,
+      ThreadState state) {
+    boolean unrecorded = false;
+    boolean historyReleased = false;
+    for (Tensor t : inputs) {
+      unrecorded |= t.unrecorded;
+      historyReleased |= t.historyReleased;
+      if (record && t.historyReleased) {
+        state.tape.warnHistoryCut(name, t);
+      }
+    }
+    if (!record) {
+      out.unrecorded = tracked || unrecorded;
+      out.historyReleased = historyReleased;
+    }
   }
 
   private Tensor runUserForward(OpContext ctx, Tensor[] inputs, ThreadState state) {

@@ -35,6 +35,8 @@ public final class OpContext {
   long seq;
   /** The tape that recorded this entry (each thread has its own, numbering from 0). */
   Tape tape;
+  /** True when backward() keeps the output's gradient (Tensor.retainGrad()). */
+  boolean retainsGrad;
   /** Bytes of the inputs and output this entry keeps alive, for the tape's leak warning. */
   long bytes;
   /** The storage versions of the inputs, then of the output, when the op was recorded. */

@@ -40,8 +40,6 @@ public final class Tensor implements AutoCloseable {
 
   /** True for a leaf that accumulates gradients into {@link #grad()}. */
   boolean requiresGrad;
-  /** True for an op's result whose gradient backward keeps in {@link #grad()} (retainGrad). */
-  boolean retainsGrad;
   /** The tape entry that produced this tensor, or null for a leaf. */
   OpContext node;
   /** True when a closing scope ended this tensor's history (it was kept past its scope). */
@@ -1543,7 +1541,7 @@ public final class Tensor implements AutoCloseable {
           + " does not require gradients, so no gradient reaches it");
     }
     if (node != null) {
-      retainsGrad = true;
+      node.retainsGrad = true; // read by backward at this entry, which holds this tensor
     }
     return this;
   }
