@@ -175,51 +175,67 @@ public final class Autograd {
         wanted.putIfAbsent(inputs.get(i), i);
       }
     }
+    // The cotangents live in this call's arrays, indexed by tape position, never on the entries:
+    // a custom op's VJP may itself call grad() or backward(), whose pass must not take them.
+    OpContext[] seeded = new OpContext[outputs.size()];
+    Tensor[] seedValues = new Tensor[outputs.size()];
     int start = -1;
-    boolean was = state.gradEnabled;
-    boolean done = false;
-    try {
-      for (int i = 0; i < outputs.size(); i++) {
-        Tensor out = outputs.get(i);
-        Tensor seed = seedFor(out, seeds == null ? null : seeds.get(i), inputs == null);
-        if (out.node == null) {
-          leafGrads.merge(out, seed, Tensor::add);
-        } else {
-          OpContext e = onThisTape(tape, out.node);
-          e.cotangent = e.cotangent == null ? seed : e.cotangent.add(seed);
-          start = Math.max(start, e.index);
-        }
+    for (int i = 0; i < outputs.size(); i++) {
+      Tensor out = outputs.get(i);
+      seedValues[i] = seedFor(out, seeds == null ? null : seeds.get(i), inputs == null);
+      if (out.node == null) {
+        leafGrads.merge(out, seedValues[i], Tensor::add);
+      } else {
+        seeded[i] = onThisTape(tape, out.node);
+        start = Math.max(start, seeded[i].index);
       }
-      Reach reach = inputs == null ? null : new Reach(tape, start, wanted);
+    }
+    Tensor[] cotangents = new Tensor[start + 1];
+    boolean[] reached = new boolean[start + 1]; // reached without a cotangent (see below)
+    for (int i = 0; i < seeded.length; i++) {
+      if (seeded[i] != null) {
+        int at = seeded[i].index;
+        cotangents[at] = cotangents[at] == null ? seedValues[i] : cotangents[at].add(seedValues[i]);
+      }
+    }
+    Reach reach = inputs == null ? null : new Reach(tape, start, wanted);
+    boolean was = state.gradEnabled;
+    state.passes++;
+    try {
       state.gradEnabled = create;
       for (int i = start; i >= 0; i--) {
         OpContext e = tape.get(i);
-        Tensor gy = e.cotangent;
-        if (gy == null && (reach == null || !reach.reached(i))) {
+        Tensor gy = cotangents[i];
+        if (gy == null && !reached[i]) {
           continue; // cannot reach the outputs
         }
-        e.cotangent = null;
-        Integer slot = gy == null ? null : wanted.get(e.output);
-        if (slot != null) {
-          results[slot] = gy;
+        cotangents[i] = null;
+        if (gy != null) {
+          Integer slot = wanted.get(e.output);
+          if (slot != null) {
+            results[slot] = gy;
+          }
+          if (e.retainsGrad && inputs == null) {
+            e.output.accumulateGrad(gy, create); // retainGrad(): kept as a leaf keeps its own
+          }
         }
-        if (e.retainsGrad && inputs == null) {
-          e.output.accumulateGrad(gy, create); // retainGrad(): kept as a leaf keeps its own
-        }
-        if (reach != null && !reach.leads(i)) {
-          // Below every input grad() was asked about: not run, but reached from the outputs, so
-          // released with them (unless retained), as backward() would have; else a loop calling
-          // grad() outside any scope would keep these entries forever.
-          reach.markInputs(e);
-          if (!retain) {
-            tape.release(e);
+        if (gy == null || reach != null && !reach.leads(i)) {
+          // Reached from the outputs but not run: below every input grad() was asked about, or
+          // cut off by a VJP that gave no gradient to a tracked input. Released (unless
+          // retained) with what made its inputs, as a backward through them would have; else a
+          // loop outside any scope would keep these entries forever.
+          if (!e.released) {
+            for (Tensor x : e.inputs) {
+              markReached(tape, x, reached);
+            }
+            if (!retain) {
+              tape.release(e);
+            }
           }
           continue;
         }
-        if (gy == null) {
-          continue;
-        }
         Tensor[] grads;
+        e.reach = reach; // needsInputGrad(i) is false for an input that leads nowhere wanted
         try {
           grads = e.op.vjp(e, gy);
         } catch (IllegalStateException ex) {
@@ -228,15 +244,16 @@ public final class Autograd {
               + (why != null && why.startsWith(e.name() + ": ")
                   ? why.substring(e.name().length() + 2) : why),
               ex);
+        } finally {
+          e.reach = null;
         }
         Tensor[] in = e.inputs;
         for (int j = 0; j < grads.length; j++) {
           Tensor g = grads[j];
-          if (g == null) {
-            continue;
-          }
           Tensor x = in[j];
-          if (x.node != null && reach != null && reach.gone(x.node)) {
+          if (g == null) {
+            markReached(tape, x, reached);
+          } else if (x.node != null && reach != null && reach.gone(x.node)) {
             // made by an entry that is gone and that grad() need not run
             Integer at = wanted.get(x);
             if (at != null) {
@@ -244,7 +261,7 @@ public final class Autograd {
             }
           } else if (x.node != null) {
             OpContext p = onThisTape(tape, x.node);
-            p.cotangent = p.cotangent == null ? g : p.cotangent.add(g);
+            cotangents[p.index] = cotangents[p.index] == null ? g : cotangents[p.index].add(g);
           } else if (x.requiresGrad) {
             leafGrads.merge(x, g, Tensor::add);
           }
@@ -253,16 +270,11 @@ public final class Autograd {
           tape.release(e);
         }
       }
-      done = true;
     } finally {
       state.gradEnabled = was;
-      if (!done) {
-        for (int i = Math.min(start, tape.size() - 1); i >= 0; i--) {
-          tape.get(i).cotangent = null;
-        }
-      }
-      if (!retain) {
-        tape.trim();
+      state.passes--;
+      if (!retain && state.passes == 0) {
+        tape.trim(); // not inside an outer pass, whose walk holds tape positions
       }
     }
     if (inputs == null) {
@@ -280,6 +292,14 @@ public final class Autograd {
     return results;
   }
 
+  /** Marks the entry that made {@code x}, if it is live on this tape, as reached. */
+  private static void markReached(Tape tape, Tensor x, boolean[] reached) {
+    OpContext p = x.node;
+    if (p != null && p.tape == tape && !p.released && p.index < reached.length) {
+      reached[p.index] = true;
+    }
+  }
+
   /**
    * For grad(): which entries lead to a wanted input, so that only the ops between the outputs and
    * the inputs run their VJPs (as in PyTorch's autograd.grad, which need not run the rest). An
@@ -289,15 +309,16 @@ public final class Autograd {
    * spent graph rather than skip a path silently. One recorded on another thread's tape counts as
    * leading, so that reaching it reports that.
    */
-  private static final class Reach {
+  static final class Reach {
     private final Tape tape;
+    private final IdentityHashMap<Tensor, Integer> wanted;
     private final boolean[] leads;
-    private final boolean[] reached;
     /** The record number before which no wanted tensor existed (a leaf exists from the start). */
     private final long firstWanted;
 
     Reach(Tape tape, int last, IdentityHashMap<Tensor, Integer> wanted) {
       this.tape = tape;
+      this.wanted = wanted;
       long first = Long.MAX_VALUE;
       for (Tensor w : wanted.keySet()) {
         OpContext n = w.node;
@@ -305,44 +326,30 @@ public final class Autograd {
       }
       firstWanted = first;
       leads = new boolean[last + 1];
-      reached = new boolean[last + 1];
       for (int i = 0; i <= last; i++) {
         OpContext e = tape.get(i);
-        leads[i] = e.released ? firstWanted < e.seq : hasLeadingInput(e, wanted);
+        leads[i] = e.released ? firstWanted < e.seq : hasLeadingInput(e);
       }
     }
 
-    private boolean hasLeadingInput(OpContext e, IdentityHashMap<Tensor, Integer> wanted) {
+    private boolean hasLeadingInput(OpContext e) {
       for (Tensor x : e.inputs) {
-        OpContext p = x.node;
-        if (wanted.containsKey(x) || p != null && (p.tape != tape || (p.released
-            ? firstWanted < p.seq : leads[p.index]))) {
+        if (leadsFrom(x)) {
           return true;
         }
       }
       return false;
     }
 
+    /** True when a gradient for {@code x} can reach a wanted input (x is one, or leads to one). */
+    boolean leadsFrom(Tensor x) {
+      OpContext p = x.node;
+      return wanted.containsKey(x) || p != null && (p.tape != tape || (p.released
+          ? firstWanted < p.seq : p.index < leads.length && leads[p.index]));
+    }
+
     boolean leads(int i) {
       return leads[i];
-    }
-
-    /** Whether a skipped entry above was made from entry i: backward would have reached it. */
-    boolean reached(int i) {
-      return reached[i];
-    }
-
-    /** Marks the entries that made a skipped entry's inputs as reached. */
-    void markInputs(OpContext e) {
-      if (e.inputs == null) {
-        return;
-      }
-      for (Tensor x : e.inputs) {
-        OpContext p = x.node;
-        if (p != null && p.tape == tape && !p.released && p.index < reached.length) {
-          reached[p.index] = true;
-        }
-      }
     }
 
     /** True for an entry of this tape that an earlier backward released and that cannot lead. */

@@ -28,7 +28,8 @@ public final class OpContext {
   Op op;
   Tensor[] inputs;
   Tensor output;
-  Tensor cotangent;
+  /** While grad() runs this entry's VJP: which inputs lead to what it was asked for. */
+  Autograd.Reach reach;
   boolean released;
   String releasedBy;
   int index;
@@ -133,7 +134,7 @@ public final class OpContext {
   /** True when input {@code i} needs a gradient; backward may return null for the others. */
   public boolean needsInputGrad(int i) {
     checkInput(i); // no stand-in for an input overwritten since: only whether it is tracked
-    return inputs[i].tracked();
+    return inputs[i].tracked() && (reach == null || reach.leadsFrom(inputs[i]));
   }
 
   /** Notes the versions of the inputs and output as the op is recorded. */
@@ -188,7 +189,7 @@ public final class OpContext {
     values = null;
     inputs = null;
     output = null;
-    cotangent = null;
+    reach = null;
     shape = null;
     ints = null;
   }

@@ -16,6 +16,8 @@ final class ThreadState {
   final ArrayList<Autograd.NoGrad> noGrads = new ArrayList<>();
   /** The innermost open scope, or null. */
   Tensors.Scope scope;
+  /** Backward passes under way (more than one: a custom op's VJP called grad or backward). */
+  int passes;
 
   static ThreadState get() {
     return CURRENT.get();

@@ -257,6 +257,43 @@ class TapeTest {
   }
 
   @Test
+  void aCustomVjpThatCallsGradLeavesTheOuterPassesCotangentsAlone() {
+    // G(a, e) = a^2, whose VJP asks for de/da itself (as a checkpointed or implicit layer does).
+    Op g = Op.define("gradInside", (c, in) -> in[0].mul(in[0]), (c, gy) -> {
+      Tensor da = Autograd.grad(List.of(c.input(1)), null, List.of(c.input(0)), true, false)
+          .get(0);
+      return new Tensor[] {gy.mul(da), null};
+    });
+    Tensor x = Tensor.of(new double[] {0.5, -1.2, 2.0}).requiresGrad();
+    Tensor b = x.sin(); // recorded before e: its cotangent waits while G's VJP runs
+    Tensor a = x.exp();
+    Tensor e = a.mul(a).sum();
+    g.apply(a, e).sum().add(b.sum()).backward();
+    // 2 e^{2x} + cos x, from torch.autograd
+    assertArrayEquals(new double[] {6.314146218808463, 0.5437936610554986, 108.78015322974133},
+        x.grad().toDoubleArray(), 1e-12);
+  }
+
+  @Test
+  void loopsOutsideAnyScopeKeepTheTapeFlatWithCreateGraphAndNullGradients() {
+    Tensor z = Tensor.of(new double[] {0.5, -1.0}).requiresGrad();
+    Tensor w = Tensor.of(new double[] {2.0, 3.0}).requiresGrad();
+    Op stop = Op.define("stopGradient", (c, in) -> in[0].mul(1), (c, gy) -> new Tensor[] {null});
+    Tape tape = ThreadState.get().tape;
+    int before = tape.size();
+    for (int i = 0; i < 100; i++) {
+      Tensor y = z.mul(w).sum();
+      Tensor gz = Autograd.grad(y, List.of(z), true).get(0); // w, differentiable
+      gz.pow(2).sum().add(y).backward(); // a gradient penalty, as WGAN-GP's
+      stop.apply(w.mul(2).tanh()).sum().add(z.sum()).backward(); // a VJP giving w no gradient
+    }
+    assertEquals(before, tape.size());
+    assertArrayEquals(new double[] {300, 400}, z.grad().toDoubleArray(), 1e-9); // 100 (w + 1)
+    assertArrayEquals(new double[] {100 * (2 * 2 + 0.5), 100 * (2 * 3 - 1)},
+        w.grad().toDoubleArray(), 1e-9); // 100 (2w + z): the penalty's and y's
+  }
+
+  @Test
   void gradOfAHeadOutsideAnyScopeKeepsTheTapeFlat() {
     Tensor x = Tensor.randn(new Random(1), 4, 3).to(DType.FLOAT64);
     Tensor trunk = Tensor.randn(new Random(2), 3, 5).to(DType.FLOAT64).requiresGrad();
