@@ -223,8 +223,9 @@ public final class Autograd {
           // Reached from the outputs but not run: below every input grad() was asked about, or
           // cut off by a VJP that gave no gradient to a tracked input. Released (unless
           // retained) with what made its inputs, as a backward through them would have; else a
-          // loop outside any scope would keep these entries forever.
-          if (!e.released) {
+          // loop outside any scope would keep these entries forever. A pass nested in a VJP
+          // leaves them to the outer pass, which may still need them.
+          if (!e.released && state.passes == 1) {
             for (Tensor x : e.inputs) {
               markReached(tape, x, reached);
             }

@@ -270,8 +270,16 @@ class TapeTest {
     Tensor e = a.mul(a).sum();
     g.apply(a, e).sum().add(b.sum()).backward();
     // 2 e^{2x} + cos x, from torch.autograd
-    assertArrayEquals(new double[] {6.314146218808463, 0.5437936610554986, 108.78015322974133},
-        x.grad().toDoubleArray(), 1e-12);
+    double[] expected = {6.314146218808463, 0.5437936610554986, 108.78015322974133};
+    assertArrayEquals(expected, x.grad().toDoubleArray(), 1e-12);
+    // A VJP whose own grad() does not retain leaves what lies below its input (exp) to the
+    // outer pass.
+    Op square = Op.define("squareByGrad", (c, in) -> in[0].mul(in[0]), (c, gy) -> {
+      Tensor in = c.input(0);
+      return new Tensor[] {Autograd.grad(in.mul(in).mul(gy).sum(), in, false)};
+    });
+    Tensor y = square.apply(x.exp()).sum().add(x.sin().sum());
+    assertArrayEquals(expected, Autograd.grad(y, x, true).toDoubleArray(), 1e-12);
   }
 
   @Test
