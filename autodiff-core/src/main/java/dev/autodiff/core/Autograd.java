@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The backward pass, in functional and accumulating forms, and the switch that turns recording
@@ -144,6 +145,29 @@ public final class Autograd {
       result.add(out[i] != null ? out[i] : inputs.get(i).zerosLike());
     }
     return result;
+  }
+
+  /**
+   * The Jacobian of {@code f} at {@code x}, as PyTorch's {@code torch.autograd.functional
+   * .jacobian}: a constant tensor of shape {@code f(x).shape ++ x.shape} whose element {@code [i...,
+   * j...]} is the derivative of output element {@code i} with respect to input element {@code j}.
+   * {@code f} runs once, on a fresh leaf with {@code x}'s values ({@code x} is left alone); each
+   * output element then costs one backward pass, so this is for small functions.
+   *
+   * <pre>{@code
+   * Autograd.jacobian(v -> v.mul(v), Tensor.of(new double[] {1, 2}))  // [[2, 0], [0, 4]]
+   * }</pre>
+   */
+  public static Tensor jacobian(Function<Tensor, Tensor> f, Tensor x) {
+    return Jacobians.jacobian(f, x);
+  }
+
+  /**
+   * The Hessian of a one-element {@code f} at {@code x}, of shape {@code x.shape ++ x.shape}: the
+   * Jacobian of its gradient, as PyTorch's {@code torch.autograd.functional.hessian}.
+   */
+  public static Tensor hessian(Function<Tensor, Tensor> f, Tensor x) {
+    return Jacobians.hessian(f, x);
   }
 
   /** Accumulates the gradients of {@code output} into the {@code grad()} of every leaf. */

@@ -1645,6 +1645,14 @@ public final class Tensor implements AutoCloseable {
     Autograd.backward(this, seed, false, false);
   }
 
+  /**
+   * Backpropagates from this one-element tensor, keeping the tape entries for another backward
+   * when {@code retainGraph}: PyTorch's {@code backward(retain_graph=True)}.
+   */
+  public void backward(boolean retainGraph) {
+    Autograd.backward(this, null, retainGraph, false);
+  }
+
   /** Backpropagates, keeping the tape entries for another backward when {@code retainGraph}. */
   public void backward(Tensor seed, boolean retainGraph) {
     Autograd.backward(this, seed, retainGraph, false);
