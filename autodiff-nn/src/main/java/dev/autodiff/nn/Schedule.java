@@ -14,14 +14,24 @@ package dev.autodiff.nn;
  * </pre>
  *
  * <p>Rates follow the closed forms of torch.optim.lr_scheduler (StepLR, ExponentialLR,
- * CosineAnnealingLR): the rate depends only on {@code t} and the base rate, so a rate set on the
- * optimizer by hand lasts until the next {@code step()}. Subclasses define {@link
- * #learningRateAt(long)}.
+ * CosineAnnealingLR), computed from {@code t} and the base rate, so they do not drift over long
+ * runs. Like PyTorch's chainable schedulers, a schedule scales whatever change was made to the
+ * optimizer's rate since its last {@code step()}: a rate set by hand (say, halved) carries on
+ * from there, and two schedules on one optimizer multiply (an {@link ExponentialDecay} and a
+ * {@link StepDecay} give {@code lr0 * gamma1^t * gamma2^floor(t / stepSize)}, as ExponentialLR
+ * and StepLR together). Subclasses define {@link #learningRateAt(long)}.
  */
 public abstract class Schedule {
   private final Optimizer optimizer;
   private final double baseLearningRate;
   private long t;
+  /** The rate this schedule last gave the optimizer. */
+  private double lastSet;
+  /**
+   * The product of the changes others made to the optimizer's rate between this schedule's steps:
+   * exactly 1 while no one else touches it, so a lone schedule sets its closed form exactly.
+   */
+  private double scale = 1;
 
   /**
    * A schedule for {@code optimizer}, starting at {@code t = 0} from its current learning rate.
@@ -34,6 +44,7 @@ public abstract class Schedule {
     }
     this.optimizer = optimizer;
     this.baseLearningRate = optimizer.learningRate();
+    this.lastSet = baseLearningRate;
   }
 
   /**
@@ -43,13 +54,28 @@ public abstract class Schedule {
    */
   public abstract double learningRateAt(long t);
 
-  /** Advances {@code t} by one and sets the optimizer's learning rate to {@code lr(t)}. */
+  /**
+   * Advances {@code t} by one and sets the optimizer's learning rate to {@code lr(t)}, scaled by
+   * any change made to it since this schedule's last step (see above). A step that fails (a rate
+   * the optimizer rejects) changes nothing.
+   */
   public final void step() {
+    double current = optimizer.learningRate();
+    double nextScale = scale;
+    if (current != lastSet && lastSet != 0) {
+      nextScale *= current / lastSet; // someone else changed the rate: carry their change on
+    }
+    double next = nextScale * learningRateAt(t + 1);
+    optimizer.setLearningRate(next);
     t++;
-    optimizer.setLearningRate(learningRateAt(t));
+    scale = nextScale;
+    lastSet = optimizer.learningRate();
   }
 
-  /** The learning rate for the current {@code t}: {@code learningRateAt(stepCount())}. */
+  /**
+   * The schedule's own rate for the current {@code t}, {@code learningRateAt(stepCount())}: what
+   * the optimizer has unless its rate was changed by hand or by another schedule.
+   */
   public final double learningRate() {
     return learningRateAt(t);
   }

@@ -130,9 +130,71 @@ class ScheduleTest {
     Schedule s = new InverseTimeDecay(opt, 1.0);
     assertEquals(0.3, s.baseLearningRate());
     assertSame(opt, s.optimizer());
-    opt.setLearningRate(5.0); // a manual change lasts until the next step
     s.step();
     assertEquals(0.15, opt.learningRate());
+  }
+
+  @Test
+  void aRateSetByHandCarriesOnScaledAsInPyTorch() {
+    // torch: ExponentialLR(gamma=0.5) from 0.1, lr set to 1.0 after one step: 0.05, 0.5, 0.25.
+    Optimizer opt = sgd(0.1);
+    Schedule s = new ExponentialDecay(opt, 0.5);
+    s.step();
+    assertEquals(0.05, opt.learningRate(), 1e-17);
+    opt.setLearningRate(1.0);
+    s.step();
+    assertEquals(0.5, opt.learningRate(), 1e-16);
+    s.step();
+    assertEquals(0.25, opt.learningRate(), 1e-16);
+    assertEquals(0.0125, s.learningRate(), 1e-17); // the schedule's own rate
+  }
+
+  @Test
+  void twoSchedulesOnOneOptimizerMultiplyAsPyTorchsChainedSchedulers() {
+    // torch: ExponentialLR(0.9) and StepLR(3, 0.5) on SGD(lr=0.1), both stepped each iteration.
+    double[] torch = {0.09000000000000001, 0.08100000000000002, 0.03645000000000001,
+        0.03280500000000001, 0.02952450000000001, 0.013286025000000005, 0.011957422500000005,
+        0.010761680250000006};
+    Optimizer opt = sgd(0.1);
+    Schedule exp = new ExponentialDecay(opt, 0.9);
+    Schedule step = new StepDecay(opt, 3, 0.5);
+    for (double want : torch) {
+      exp.step();
+      step.step();
+      assertEquals(want, opt.learningRate(), 1e-15 * want);
+    }
+  }
+
+  @Test
+  void aLoneScheduleSetsItsClosedFormExactly() {
+    Optimizer opt = sgd(0.1);
+    Schedule s = new CosineDecay(opt, 1000, 0.001);
+    for (int t = 1; t <= 1000; t++) {
+      s.step();
+      assertEquals(s.learningRateAt(t), opt.learningRate(), 0.0);
+    }
+  }
+
+  @Test
+  void aFailedStepChangesNothing() {
+    Optimizer opt = sgd(0.1);
+    Schedule s = new ExponentialDecay(opt, 10);
+    int ok = 0;
+    IllegalArgumentException e = null;
+    for (int i = 0; i < 400 && e == null; i++) {
+      try {
+        s.step();
+        ok++;
+      } catch (IllegalArgumentException thrown) {
+        e = thrown;
+      }
+    }
+    assertTrue(e != null && e.getMessage().contains("learning rate"), String.valueOf(e));
+    double lr = opt.learningRate();
+    assertEquals(ok, s.stepCount());
+    assertThrows(IllegalArgumentException.class, s::step);
+    assertEquals(ok, s.stepCount());
+    assertEquals(lr, opt.learningRate());
   }
 
   @Test
