@@ -125,7 +125,8 @@ public final class Idx {
       }
       return new Raw(dims, data);
     } catch (EOFException | ZipException e) {
-      throw bad(path, "truncated or corrupt gzip stream (" + e.getMessage() + ")");
+      throw bad(path, "truncated or corrupt gzip stream"
+          + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
     }
   }
 

@@ -113,6 +113,11 @@ class IdxTest {
     e = assertThrows(IOException.class, () -> Idx.readImages(gzBroken));
     assertTrue(e.getMessage().contains("gzip") || e.getMessage().contains("truncated"),
         e.getMessage());
+    for (int at = 1; at < gz.length; at++) { // in the header, the data and the trailer
+      Path gzCutAt = file("cut-anywhere.gz", Arrays.copyOf(gz, at));
+      e = assertThrows(IOException.class, () -> Idx.readImages(gzCutAt));
+      assertFalse(e.getMessage().contains("null"), e.getMessage());
+    }
   }
 
   @Test
