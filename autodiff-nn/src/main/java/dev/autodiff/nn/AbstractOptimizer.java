@@ -9,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What every optimizer shares: the checked parameter list, the learning rate, per-parameter step
@@ -34,6 +35,21 @@ abstract class AbstractOptimizer implements Optimizer {
 
   /** Adds parameter {@code i}'s buffers to {@code state} as {@code prefix + name}. */
   abstract void addState(int i, String prefix, Map<String, Object> state);
+
+  /** The names of the buffers {@link #state()} may list per parameter, as configured now. */
+  abstract Set<String> bufferNames();
+
+  /** Whether a parameter's state may lack buffer {@code name} after a step (SGD's momentum). */
+  boolean optionalBuffer(String name) {
+    return false;
+  }
+
+  /**
+   * Sets parameter {@code i}'s buffers from {@code values} (checked: each of {@link
+   * #bufferNames()}, of the parameter's shape, dtype and device), and those it lacks back to their
+   * values before any step.
+   */
+  abstract void restore(int i, Map<String, Tensor> values);
 
   /** Throws when the options, taken together, are inconsistent (checked at each step). */
   void checkOptions() {}
@@ -109,6 +125,106 @@ abstract class AbstractOptimizer implements Optimizer {
     return Collections.unmodifiableMap(state);
   }
 
+  @Override
+  public final void loadState(Map<String, ?> state) {
+    if (state == null) {
+      throw new IllegalArgumentException(name + ": loadState: state is null");
+    }
+    int n = params.size();
+    long[] newSteps = new long[n];
+    List<Map<String, Tensor>> values = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      values.add(new LinkedHashMap<>());
+    }
+    Set<String> names = bufferNames();
+    for (Map.Entry<String, ?> e : state.entrySet()) {
+      String key = e.getKey();
+      int i = indexOf(key, n);
+      String what = key.substring(key.indexOf('.') + 1);
+      if (what.equals("step")) {
+        newSteps[i] = stepCount(key, e.getValue());
+      } else if (names.contains(what)) {
+        values.get(i).put(what, buffer(key, e.getValue(), params.get(i)));
+      } else {
+        throw new IllegalArgumentException(name + ": loadState: '" + key + "' is not part of "
+            + "this optimizer's state; each parameter has step and " + names);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      if (newSteps[i] == 0 && !values.get(i).isEmpty()) {
+        throw new IllegalArgumentException(name + ": loadState: buffers " + values.get(i)
+            .keySet() + " of parameter " + i + " come without a step count above 0 ('" + i
+            + ".step')");
+      }
+      for (String b : names) {
+        if (newSteps[i] > 0 && !values.get(i).containsKey(b) && !optionalBuffer(b)) {
+          throw new IllegalArgumentException(name + ": loadState: '" + i + "." + b
+              + "' is missing (parameter " + i + " has a step count, so it needs every buffer "
+              + "of " + names + ")");
+        }
+      }
+    }
+    // Everything checked: now overwrite, so that a rejected state changes nothing.
+    try (var noGrad = Autograd.noGrad(); var scope = Tensors.scope()) {
+      for (int i = 0; i < n; i++) {
+        Tensor p = params.get(i);
+        Map<String, Tensor> moved = new LinkedHashMap<>();
+        values.get(i).forEach((b, v) -> moved.put(b, v.to(p.device()).to(p.dtype())));
+        steps[i] = newSteps[i];
+        restore(i, moved);
+      }
+    }
+  }
+
+  /** The parameter index {@code key} ("index.name") starts with; throws unless it is below n. */
+  private int indexOf(String key, int n) {
+    int dot = key == null ? -1 : key.indexOf('.');
+    int i = -1;
+    if (dot > 0) {
+      try {
+        i = Integer.parseInt(key.substring(0, dot));
+      } catch (NumberFormatException e) {
+        i = -1;
+      }
+    }
+    if (i < 0 || i >= n) {
+      throw new IllegalArgumentException(name + ": loadState: key '" + key + "' is not "
+          + "'<index>.<name>' with a parameter index from 0 to " + (n - 1));
+    }
+    return i;
+  }
+
+  private long stepCount(String key, Object v) {
+    double d = Double.NaN;
+    if (v instanceof Long || v instanceof Integer) {
+      d = ((Number) v).longValue();
+    } else if (v instanceof Tensor && !((Tensor) v).isClosed() && ((Tensor) v).numel() == 1) {
+      d = ((Tensor) v).item();
+    }
+    if (!(d >= 0 && d == Math.rint(d) && d < 0x1p62)) {
+      throw new IllegalArgumentException(name + ": loadState: '" + key + "' must be a step count "
+          + "(a Long, or a one-element tensor, >= 0), got " + describe(v));
+    }
+    return (long) d;
+  }
+
+  private Tensor buffer(String key, Object v, Tensor param) {
+    if (!(v instanceof Tensor) || ((Tensor) v).isClosed()
+        || !((Tensor) v).shape().equals(param.shape()) || !((Tensor) v).dtype().isFloating()) {
+      throw new IllegalArgumentException(name + ": loadState: '" + key + "' must be an open "
+          + "float tensor of its parameter's shape " + param.shape() + ", got " + describe(v));
+    }
+    return (Tensor) v;
+  }
+
+  private static String describe(Object v) {
+    if (v instanceof Tensor) {
+      Tensor t = (Tensor) v;
+      return t.isClosed() ? "a closed tensor" : "a " + t.dtype() + " tensor of shape " + t.shape();
+    }
+    return v == null ? "null" : v.getClass().getSimpleName() + " " + v;
+  }
+
   /** The number of steps that have updated parameter {@code i}. */
   final long steps(int i) {
     return steps[i];
@@ -134,6 +250,14 @@ abstract class AbstractOptimizer implements Optimizer {
       buffers[i] = params.get(i).zerosLike();
     }
     return buffers;
+  }
+
+  /** Sets {@code buffers[i]} to {@code values}' entry {@code what}, or to {@code initial}. */
+  final void restoreBuffer(Tensor[] buffers, int i, String what, Map<String, Tensor> values,
+      double initial) {
+    Tensor b = live(buffers[i], i, what);
+    Tensor v = values.get(what);
+    b.copyFrom(v != null ? v : b.fullLike(initial));
   }
 
   /** {@code buffer}, or an IllegalStateException when a scope has closed it. */

@@ -6,6 +6,7 @@ import dev.autodiff.core.Tensor;
 import dev.autodiff.core.Tensors;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * AdaGrad (Duchi et al.): scales each coordinate's step by the inverse root of its summed squared
@@ -122,6 +123,16 @@ public final class AdaGrad extends AbstractOptimizer {
   @Override
   void addState(int i, String prefix, Map<String, Object> state) {
     state.put(prefix + "sum", sum[i]);
+  }
+
+  @Override
+  Set<String> bufferNames() {
+    return Set.of("sum");
+  }
+
+  @Override
+  void restore(int i, Map<String, Tensor> values) {
+    restoreBuffer(sum, i, "sum", values, initialAccumulator);
   }
 
   @Override

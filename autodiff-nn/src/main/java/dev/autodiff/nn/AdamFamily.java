@@ -5,6 +5,7 @@ import dev.autodiff.core.ParameterUpdates;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What {@link Adam} and {@link AdamW} share: the options, the two moment buffers per parameter,
@@ -127,6 +128,21 @@ abstract class AdamFamily<T extends AdamFamily<T>> extends AbstractOptimizer {
     state.put(prefix + "exp_avg_sq", expAvgSq[i]);
     if (maxExpAvgSq != null) {
       state.put(prefix + "max_exp_avg_sq", maxExpAvgSq[i]);
+    }
+  }
+
+  @Override
+  final Set<String> bufferNames() {
+    return maxExpAvgSq == null ? Set.of("exp_avg", "exp_avg_sq")
+        : Set.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq");
+  }
+
+  @Override
+  final void restore(int i, Map<String, Tensor> values) {
+    restoreBuffer(expAvg, i, "exp_avg", values, 0);
+    restoreBuffer(expAvgSq, i, "exp_avg_sq", values, 0);
+    if (maxExpAvgSq != null) {
+      restoreBuffer(maxExpAvgSq, i, "max_exp_avg_sq", values, 0);
     }
   }
 

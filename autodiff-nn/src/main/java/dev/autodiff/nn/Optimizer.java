@@ -1,6 +1,8 @@
 package dev.autodiff.nn;
 
 import dev.autodiff.core.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -63,4 +65,47 @@ public interface Optimizer {
    * optimizer's own live buffers: read or copy them, do not close them.
    */
   Map<String, Object> state();
+
+  /**
+   * Replaces the per-parameter state with {@code state}, a map in the form {@link #state()} gives
+   * (from an optimizer of the same kind and configuration, over parameters of the same shapes):
+   * PyTorch's {@code load_state_dict}, for resuming training. Buffers are copied in, converted to
+   * each parameter's dtype and device; a parameter without entries starts afresh, as if no step
+   * had updated it. The learning rate is not part of the state.
+   *
+   * @throws IllegalArgumentException naming the key at fault (an unknown name or index, a missing
+   *     buffer, a wrong shape); the state is then left as it was
+   * @throws UnsupportedOperationException from an optimizer that cannot restore its state (the
+   *     default, for implementations outside this library)
+   */
+  default void loadState(Map<String, ?> state) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot load state");
+  }
+
+  /**
+   * Writes the learning rate and {@link #state()} to {@code path} in the safetensors format, as
+   * {@code torch.save(optimizer.state_dict())}; with {@link Layer#save} it makes a checkpoint
+   * that training resumes from exactly:
+   *
+   * <pre>{@code
+   * model.save(dir.resolve("model.safetensors"));
+   * opt.save(dir.resolve("optimizer.safetensors"));
+   * // later, in a new process: the same model and optimizer built afresh, then
+   * model.load(dir.resolve("model.safetensors"));
+   * opt.load(dir.resolve("optimizer.safetensors"));
+   * }</pre>
+   */
+  default void save(Path path) throws IOException {
+    OptimizerCheckpoint.save(this, path);
+  }
+
+  /**
+   * Reads what {@link #save} wrote into this optimizer: its learning rate and state (see {@link
+   * #loadState}). The whole file is checked first: a corrupt file throws an {@link IOException},
+   * one from another kind of optimizer or other parameters an {@link IllegalArgumentException},
+   * and either leaves this optimizer as it was.
+   */
+  default void load(Path path) throws IOException {
+    OptimizerCheckpoint.load(this, path);
+  }
 }

@@ -3,8 +3,10 @@ package dev.autodiff.nn;
 import dev.autodiff.core.ParameterUpdates;
 import dev.autodiff.core.RmspropStep;
 import dev.autodiff.core.Tensor;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * RMSprop (Hinton): divides the gradient by a running root mean square of recent gradients, with
@@ -142,6 +144,29 @@ public final class RMSprop extends AbstractOptimizer {
     }
     if (gradAvg != null) {
       state.put(prefix + "grad_avg", gradAvg[i]);
+    }
+  }
+
+  @Override
+  Set<String> bufferNames() {
+    Set<String> names = new LinkedHashSet<>(List.of("square_avg"));
+    if (momentumBuffer != null) {
+      names.add("momentum_buffer");
+    }
+    if (gradAvg != null) {
+      names.add("grad_avg");
+    }
+    return names;
+  }
+
+  @Override
+  void restore(int i, Map<String, Tensor> values) {
+    restoreBuffer(squareAvg, i, "square_avg", values, 0);
+    if (momentumBuffer != null) {
+      restoreBuffer(momentumBuffer, i, "momentum_buffer", values, 0);
+    }
+    if (gradAvg != null) {
+      restoreBuffer(gradAvg, i, "grad_avg", values, 0);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.autodiff.core.SgdStep;
 import dev.autodiff.core.Tensor;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Stochastic gradient descent with optional momentum, Nesterov momentum, dampening and (L2) weight
@@ -125,6 +126,25 @@ public final class SGD extends AbstractOptimizer {
   void addState(int i, String prefix, Map<String, Object> state) {
     if (buffers != null && bufferStarted[i]) {
       state.put(prefix + "momentum_buffer", buffers[i]);
+    }
+  }
+
+  @Override
+  Set<String> bufferNames() {
+    return buffers == null ? Set.of() : Set.of("momentum_buffer");
+  }
+
+  /** Absent until a step with momentum has started it, as in torch.optim. */
+  @Override
+  boolean optionalBuffer(String name) {
+    return true;
+  }
+
+  @Override
+  void restore(int i, Map<String, Tensor> values) {
+    if (buffers != null) {
+      restoreBuffer(buffers, i, "momentum_buffer", values, 0);
+      bufferStarted[i] = values.containsKey("momentum_buffer");
     }
   }
 
