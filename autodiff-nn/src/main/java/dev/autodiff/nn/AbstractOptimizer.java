@@ -64,24 +64,40 @@ abstract class AbstractOptimizer implements Optimizer {
   @Override
   public final void step() {
     checkOptions();
+    checkLive(); // all of it first: a step that fails has moved no parameter
     try (var noGrad = Autograd.noGrad(); var scope = Tensors.scope()) {
       for (int i = 0; i < params.size(); i++) {
         Tensor p = params.get(i);
-        if (p.isClosed()) {
-          throw new IllegalStateException(name + ": parameter " + i + " of shape " + p.shape()
-              + " was closed (was it made inside a Tensors.scope() that has ended, or moved by "
-              + "Layer.to(Device) after this optimizer was built?)");
-        }
         if (!p.hasGrad()) {
           continue; // no backward reached it since zeroGrad(): PyTorch's grad of None
         }
         Tensor g = p.grad();
-        if (g.isClosed()) {
-          throw new IllegalStateException(
-              name + ": the gradient of parameter " + i + " of shape " + p.shape() + " was closed");
-        }
         steps[i]++;
         update(i, p, maximize ? g.neg() : g, steps[i]); // ascent: the update of -g
+      }
+    }
+  }
+
+  /** Throws if a parameter, a gradient or a buffer that the step would use has been closed. */
+  private void checkLive() {
+    for (int i = 0; i < params.size(); i++) {
+      Tensor p = params.get(i);
+      if (p.isClosed()) {
+        throw new IllegalStateException(name + ": parameter " + i + " of shape " + p.shape()
+            + " was closed (was it made inside a Tensors.scope() that has ended, or replaced by "
+            + "Layer.to(Device) or Layer.to(DType) after this optimizer was built?)");
+      }
+      if (!p.hasGrad()) {
+        continue;
+      }
+      if (p.grad().isClosed()) {
+        throw new IllegalStateException(
+            name + ": the gradient of parameter " + i + " of shape " + p.shape() + " was closed");
+      }
+      Map<String, Object> buffers = new LinkedHashMap<>();
+      addState(i, "", buffers);
+      for (Map.Entry<String, Object> b : buffers.entrySet()) {
+        live((Tensor) b.getValue(), i, b.getKey());
       }
     }
   }

@@ -79,6 +79,10 @@ public final class Dataset {
     for (long v : y.toLongArray()) {
       max = Math.max(max, v);
     }
+    if (max >= Integer.MAX_VALUE) {
+      throw new IllegalStateException("dataset numClasses: label " + max + " is too large for a "
+          + "class index (classes must count below " + Integer.MAX_VALUE + ")");
+    }
     return (int) (max + 1);
   }
 

@@ -152,6 +152,10 @@ public final class GradClip {
     List<Tensor> withGrad = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Tensor p = params.get(i);
+      if (p.isClosed()) { // checked with the rest before any gradient is replaced
+        throw new IllegalStateException("gradient clipping: parameter " + i + " of shape "
+            + p.shape() + " was closed");
+      }
       if (!p.hasGrad()) {
         continue; // none, or none since zeroGrad()
       }

@@ -181,8 +181,8 @@ public final class Trainer {
         try (var step = Tensors.scope()) {
           Batch b = it.next();
           optimizer.zeroGrad();
-          Tensor logits = forward.apply(b.x());
-          Tensor l = loss.apply(logits, b.y());
+          Tensor logits = returned(forward.apply(b.x()), "the model's forward");
+          Tensor l = returned(loss.apply(logits, b.y()), "the loss function");
           l.backward();
           optimizer.step();
           double value = l.item();
@@ -230,7 +230,7 @@ public final class Trainer {
       while (it.hasNext()) {
         try (var step = Tensors.scope()) {
           Batch b = it.next();
-          Tensor logits = forward.apply(b.x());
+          Tensor logits = returned(forward.apply(b.x()), "the model's forward");
           Hits h = hits(logits, b.y());
           if (h == null) {
             throw new IllegalArgumentException("trainer evaluate: accuracy needs logits [B, "
@@ -282,5 +282,13 @@ public final class Trainer {
   /** The loss of every step so far (read-only). */
   public List<Double> stepLosses() {
     return Collections.unmodifiableList(stepLosses);
+  }
+
+  /** {@code t}, or an IllegalStateException saying that the user's {@code what} gave null. */
+  private static Tensor returned(Tensor t, String what) {
+    if (t == null) {
+      throw new IllegalStateException("trainer: " + what + " returned null");
+    }
+    return t;
   }
 }
