@@ -248,6 +248,7 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException("linspace: needs finite bounds and steps >= 0, got "
           + start + ", " + end + " and " + steps);
     }
+    Shape.of("linspace", steps); // a count no Java array can hold is an error here, not an OOM
     float[] d = new float[steps];
     float from = (float) start;
     float to = (float) end;
@@ -1734,13 +1735,17 @@ public final class Tensor implements AutoCloseable {
   /**
    * Moves this tensor out of the innermost scope to the enclosing one (or none), and returns it.
    * Its values survive the scope; its history does not: when the scope closes, its tape entries
-   * go, so a kept result is a constant from then on (gradients do not flow back through it).
+   * go, so a kept result is a constant from then on (gradients do not flow back through it). A
+   * tensor of an enclosing scope (made before the innermost one opened, or kept already) stays
+   * where it is, so that its own scope still closes it.
    *
    * @throws IllegalStateException if this tensor is closed
    */
   public Tensor keep() {
     checkOpen("keep");
-    Tensors.keep(this);
+    if (scope != null && scope == ThreadState.get().scope) {
+      Tensors.keep(this);
+    }
     return this;
   }
 

@@ -957,6 +957,9 @@ class ForwardValuesTest {
     assertTensor(Tensor.linspace(0, 1, 1), DType.FLOAT32, dims(1), 0);
     assertTensor(Tensor.linspace(0, 1, 0), DType.FLOAT32, dims(0));
     assertThrows(IllegalArgumentException.class, () -> Tensor.linspace(0, 1, -1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Tensor.linspace(0, 1, Integer.MAX_VALUE)); // not an OutOfMemoryError
+    assertTrue(e.getMessage().startsWith("linspace"), e.getMessage());
   }
 
   @Test

@@ -614,6 +614,23 @@ class TapeTest {
   }
 
   @Test
+  void keepOnlyMovesATensorOutOfTheInnermostScope() {
+    Tensor w;
+    Tensor twice;
+    try (var outer = Tensors.scope()) {
+      w = Tensor.ones(2);
+      Tensor fromOuter = w;
+      assertSame(w, Tensors.scoped(() -> fromOuter)); // returned, not made, by the inner scope
+      try (var inner = Tensors.scope()) {
+        twice = Tensor.ones(2).keep().keep(); // the second keep finds it in the outer scope
+      }
+      assertFalse(twice.isClosed());
+    }
+    assertTrue(w.isClosed(), "its own scope still closes it");
+    assertTrue(twice.isClosed(), "kept once: into the outer scope, which closes it");
+  }
+
+  @Test
   void scopedReturnsItsResultAndFreesTheRest() {
     Tensor x = Tensor.of(new float[] {1, 2, 3});
     Tensor[] inner = new Tensor[1];
