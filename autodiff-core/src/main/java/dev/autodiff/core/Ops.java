@@ -621,7 +621,7 @@ public final class Ops {
     int[] out = java.util.Arrays.copyOf(batch.toArray(), batch.rank() + 2);
     out[batch.rank()] = m;
     out[batch.rank() + 1] = n;
-    return Shape.of(out);
+    return Shape.of("matmul", out);
   }
 
   static Tensor make(Tensor like, Storage s, Shape shape) {

@@ -1370,13 +1370,17 @@ public final class Tensor implements AutoCloseable {
   /** Means along {@code axis}, keeping it with size 1 when {@code keepDims}. */
   public Tensor mean(int axis, boolean keepDims) {
     checkOpen("mean");
-    int n = isScalarAxis(axis) ? 1 : shape.size(shape.axis(axis, "mean"));
-    return floating().sum(axis, keepDims).div(n);
+    if (isScalarAxis(axis)) {
+      return floating().sum(axis, keepDims);
+    }
+    int a = shape.axis(axis, "mean");
+    shape.reduce("mean", a, keepDims); // errors name mean, not the sum it runs
+    return floating().sum(axis, keepDims).div(shape.size(a));
   }
 
   /** The largest element, as a rank-0 tensor; tied maxima share the gradient evenly. */
   public Tensor max() {
-    return wholeReduction(Ops.MAX_ALL);
+    return wholeReduction(Ops.MAX_ALL, "max");
   }
 
   /** The largest values along {@code axis}, dropping it. */
@@ -1391,7 +1395,7 @@ public final class Tensor implements AutoCloseable {
 
   /** The smallest element, as a rank-0 tensor; tied minima share the gradient evenly. */
   public Tensor min() {
-    return wholeReduction(Ops.MIN_ALL);
+    return wholeReduction(Ops.MIN_ALL, "min");
   }
 
   /** The smallest values along {@code axis}, dropping it. */
@@ -1474,10 +1478,10 @@ public final class Tensor implements AutoCloseable {
     return rank() == 0 && (axis == 0 || axis == -1);
   }
 
-  private Tensor wholeReduction(Op op) {
-    checkOpen(op.name());
+  private Tensor wholeReduction(Op op, String method) {
+    checkOpen(method);
     if (numel() == 0) {
-      throw new IllegalArgumentException(op.name() + ": tensor of shape " + shape + " is empty");
+      throw new IllegalArgumentException(method + ": tensor of shape " + shape + " is empty");
     }
     return op.run(null, this);
   }

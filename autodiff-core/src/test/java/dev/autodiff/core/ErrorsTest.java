@@ -438,7 +438,11 @@ class ErrorsTest {
         "[65536, 65536]");
     assertThrowsNaming(IllegalArgumentException.class, () -> empty.sum(0, true), "sum:",
         "[1, 65536, 65536]");
-    assertThrowsNaming(IllegalArgumentException.class, () -> empty.mean(0), "sum:");
+    assertThrowsNaming(IllegalArgumentException.class, () -> empty.mean(0), "mean:");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.ones(65536, 1).matmul(Tensor.ones(1, 65536)), "matmul:", "[65536, 65536]");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zeros(0).max(), "max:");
+    assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zeros(0).min(), "min:");
     assertThrowsNaming(IllegalArgumentException.class, () -> empty.logSumExp(0), "logSumExp:");
     assertThrowsNaming(IllegalArgumentException.class,
         () -> Tensor.zeros(DType.INT64, 65536, 0).oneHot(65536).sum(1, false), "sum:");
