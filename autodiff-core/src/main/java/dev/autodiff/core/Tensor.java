@@ -1811,8 +1811,10 @@ public final class Tensor implements AutoCloseable {
 
   private IllegalStateException closed(String op) {
     return new IllegalStateException(op + ": tensor of shape " + shape + " was closed and cannot"
-        + " be used (by close(), or by the end of the Tensors.scope() it was made in; keep() a"
-        + " result the scope should not close)");
+        + " be used (by close(); by the end of the Tensors.scope() it was made in, so keep() a"
+        + " result the scope should not close; or, for a layer's parameter, by Layer.to(), which"
+        + " replaces the parameters: read them through the layer, e.g. parameter(name), rather"
+        + " than from a field set before)");
   }
 
   private void checkSameDevice(String op, Tensor other) {
