@@ -1192,6 +1192,7 @@ public final class Tensor implements AutoCloseable {
       }
       parts[i] = t.unsqueeze(axis);
     }
+    checkFits("stack", parts[0].shape, axis < 0 ? axis + r + 1 : axis, parts.length);
     return concat(Arrays.asList(parts), axis);
   }
 

@@ -441,6 +441,9 @@ class ErrorsTest {
     assertThrowsNaming(IllegalArgumentException.class, () -> empty.mean(0), "mean:");
     assertThrowsNaming(IllegalArgumentException.class,
         () -> Tensor.ones(65536, 1).matmul(Tensor.ones(1, 65536)), "matmul:", "[65536, 65536]");
+    assertThrowsNaming(IllegalArgumentException.class,
+        () -> Tensor.stack(java.util.Collections.nCopies(70_000, Tensor.zeros(40_000)), 0),
+        "stack:", "size 70000");
     assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zeros(0).max(), "max:");
     assertThrowsNaming(IllegalArgumentException.class, () -> Tensor.zeros(0).min(), "min:");
     assertThrowsNaming(IllegalArgumentException.class, () -> empty.logSumExp(0), "logSumExp:");
