@@ -78,7 +78,11 @@ abstract class AbstractOptimizer implements Optimizer {
     }
   }
 
-  /** Throws if a parameter, a gradient or a buffer that the step would use has been closed. */
+  /**
+   * Throws if a parameter or a gradient that the step would use has been closed. Buffers need no
+   * pass of their own: each kind is made at once, in one scope, so a closed one is found by the
+   * first update (through live()) before that update writes anything.
+   */
   private void checkLive() {
     for (int i = 0; i < params.size(); i++) {
       Tensor p = params.get(i);
@@ -93,11 +97,6 @@ abstract class AbstractOptimizer implements Optimizer {
       if (p.grad().isClosed()) {
         throw new IllegalStateException(
             name + ": the gradient of parameter " + i + " of shape " + p.shape() + " was closed");
-      }
-      Map<String, Object> buffers = new LinkedHashMap<>();
-      addState(i, "", buffers);
-      for (Map.Entry<String, Object> b : buffers.entrySet()) {
-        live((Tensor) b.getValue(), i, b.getKey());
       }
     }
   }
